@@ -112,13 +112,31 @@ class _FeedOutcome:
 
 
 def due_feeds(
-    feeds: Sequence[FeedSpec], states: Mapping[str, FeedState], now: datetime
+    feeds: Sequence[FeedSpec],
+    states: Mapping[str, FeedState],
+    now: datetime,
+    *,
+    ignore_interval: bool = False,
 ) -> list[FeedSpec]:
-    """The feeds to poll now: new ones (never polled) and those whose time has come."""
+    """The feeds to poll now: new ones (never polled) and those whose time has come.
+
+    Args:
+        feeds: the configured feeds.
+        states: what the store knows of them, by URL.
+        now: the round's clock.
+        ignore_interval: also poll healthy feeds whose interval has not come
+            round (a one-off `poll --once`); failing feeds still wait out
+            their backoff, so a one-off run never hammers a broken server.
+    """
     due = []
     for feed in feeds:
         state = states.get(feed.url)
-        if state is None or state.next_poll is None or state.next_poll <= now:
+        if (
+            state is None
+            or state.next_poll is None
+            or state.next_poll <= now
+            or (ignore_interval and state.failures == 0)
+        ):
             due.append(feed)
     return due
 
@@ -183,6 +201,7 @@ async def poll_round(
     extractor: Extractor,
     now: datetime | None = None,
     force: bool = False,
+    ignore_interval: bool = False,
     only: Collection[str] | None = None,
     progress: Progress | None = None,
 ) -> RoundReport:
@@ -200,7 +219,8 @@ async def poll_round(
         parser: the parse pool that bounds feedparser's time.
         extractor: tags items and finds statements.
         now: the round's clock, in UTC (tests pass a fixed one).
-        force: poll every feed, due or not.
+        force: poll every feed, due or not, failing or not.
+        ignore_interval: poll healthy feeds now; failing ones wait out their backoff.
         only: poll just these feed URLs.
         progress: called as each feed finishes.
 
@@ -213,7 +233,10 @@ async def poll_round(
     if only is not None:
         wanted = set(only)
         feeds = [f for f in feeds if f.url in wanted]
-    todo = list(feeds) if force or only is not None else due_feeds(feeds, states, started)
+    if force or only is not None:
+        todo = list(feeds)
+    else:
+        todo = due_feeds(feeds, states, started, ignore_interval=ignore_interval)
     done = 0
 
     async def one(spec: FeedSpec) -> _FeedOutcome:

@@ -115,8 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Runs until interrupted, polling each feed when its interval comes round; "
         "--once polls the due feeds one time and exits.",
     )
-    poll.add_argument("--once", action="store_true", help="poll one round, then exit")
-    poll.add_argument("--all", action="store_true", help="poll every feed now, due or not")
+    poll.add_argument(
+        "--once",
+        action="store_true",
+        help="poll every feed once (failing feeds wait out their backoff), then exit",
+    )
+    poll.add_argument(
+        "--all", action="store_true", help="poll every feed now, including failing ones"
+    )
 
     positions = commands.add_parser(
         "positions",
@@ -294,6 +300,7 @@ async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
                     parser=parser,
                     extractor=extractor,
                     force=force,
+                    ignore_interval=ctx.args.once,
                     progress=progress,
                 )
                 if live:
@@ -365,7 +372,7 @@ def _feed_line(report: FeedReport) -> str:
 def _print_round_summary(report: RoundReport, ctx: Context) -> None:
     total = len(report.feeds)
     if total == 0:
-        ctx.say("stancewatch: no feed is due yet (use --all to poll them anyway)")
+        ctx.say("stancewatch: no feed is due yet (--all polls them anyway)")
         return
     ok = total - report.failed
     ctx.say(
