@@ -334,9 +334,10 @@ class FeedServer:
             raise RuntimeError("FeedServer already started")
         self._stopping.clear()
         self._httpd = _HTTPServer(self)
+        # A short poll interval: shutdown() waits up to one interval, per test.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.02},
             name="feedserver",
             daemon=True,
         )
