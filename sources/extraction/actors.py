@@ -1,0 +1,341 @@
+"""Finding actors and their people in text: one compiled alias regex and role rules.
+
+Every alias of every actor and person goes into one trie-built regex, so the
+cost of a scan grows with the length of the text, not with the number of
+aliases. The regex matches case-insensitively; aliases written in capitals
+only ("US", "UN", "EU") are then checked against the exact text, so "us" and
+"un" never count. Venues ("the Security Council") are in the same regex as
+non-actors: being longer, they win over the "UN" inside them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sources.extraction.lexicon import (
+    DEMOTING_PREPOSITIONS,
+    INSTITUTION_NOUNS,
+    NON_SPEAKER_HEADS,
+    ROLE_GROUPS,
+    ROLE_NOUNS,
+    SHIFTING_PREPOSITIONS,
+)
+from sources.extraction.trie import trie_pattern
+from sources.records import ActorSpec, PersonSpec
+
+VENUES: tuple[str, ...] = (
+    "Security Council",
+    "UN Security Council",
+    "U.N. Security Council",
+    "United Nations Security Council",
+    "UNSC",
+    "General Assembly",
+    "UN General Assembly",
+    "U.N. General Assembly",
+    "United Nations General Assembly",
+    "UNGA",
+    "Human Rights Council",
+    "UN Human Rights Council",
+    "UN ambassador",
+    "U.N. ambassador",
+    "UN envoy",
+    "U.N. envoy",
+    "UN representative",
+    "UN mission",
+    "UN delegation",
+    "UN headquarters",
+    "UN summit",
+    "UN Charter",
+    "ambassador to the UN",
+    "ambassador to the U.N.",
+    "ambassador to the United Nations",
+    "envoy to the UN",
+    "envoy to the U.N.",
+    "envoy to the United Nations",
+    "representative to the UN",
+    "representative to the United Nations",
+    "NATO summit",
+    "Nato summit",
+    "EU summit",
+    "NATO ambassador",
+    "EU ambassador",
+    "NATO membership",
+    "Nato membership",
+    "NATO accession",
+    "NATO troops",
+    "Nato troops",
+    "NATO forces",
+    "NATO territory",
+    "NATO allies' territory",
+    "EU membership",
+    "EU accession",
+    "EU sanctions",
+    "US sanctions",
+    "U.S. sanctions",
+    "UN peacekeepers",
+    "UN peacekeeping",
+    "U.N. peacekeepers",
+    "White House Correspondents",
+    "Trump Tower",
+    "Washington Post",
+    "New York",
+    "Kyiv Independent",
+    "Kyiv Post",
+    "Moscow Times",
+    "Paris Agreement",
+    "Berlin Wall",
+    "London School",
+    "Turkish Stream",
+    "TurkStream",
+    "China Daily",
+    "Chinese New Year",
+    "Polish zloty",
+    "French Foreign Legion",
+    "Hungarian forint",
+    "Russian rouble",
+    "Russian ruble",
+    "Ukrainian hryvnia",
+    "Warsaw Pact",
+    "Brussels Airlines",
+    "Budapest Memorandum",
+    "Minsk agreements",
+    "American Enterprise Institute",
+    "Voice of America",
+    "Radio Free Europe",
+    "America First",
+    "Make America Great Again",
+    "Chinese Communist Party",
+)
+"""Places and things named after an actor that are not the actor speaking.
+
+"NATO membership" is a topic phrase, "the Security Council" a venue: matching
+them as wholes keeps "NATO" and "UN" in them from counting as speakers.
+"""
+
+_WORD = re.compile(r"\w", re.UNICODE)
+_AFTER_POSSESSIVE_ROLE = re.compile(r"\s+" + INSTITUTION_NOUNS + r"\b", re.IGNORECASE)
+_FOLLOWED_BY_ROLE = re.compile(
+    r"(?:[’']s)?\s+(?:(?-i:[A-Z])[\w.-]*\s+){0,2}?" + ROLE_NOUNS + r"\b", re.IGNORECASE
+)
+_LEADING_POSSESSIVE = re.compile(r"^[’']s")
+_FOLLOWED_BY_NON_SPEAKER = re.compile(
+    r"\s+(?:[\w-]+\s+)?" + NON_SPEAKER_HEADS + r"\b", re.IGNORECASE
+)
+_DEMOTED_BEFORE = re.compile(
+    r"(?:^|\W)" + DEMOTING_PREPOSITIONS + r"\s+(?:the\s+|a\s+|an\s+)?"
+    r"(?:(?:[A-Z][\w’'.-]*|of|the|and|de|von|der)\s+){0,4}$"
+)
+_SHIFTED_BEFORE = re.compile(
+    r"\b" + SHIFTING_PREPOSITIONS + r"\s+(?:(?:[A-Z][\w’'.-]*)\s+){0,3}$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one alias names."""
+
+    actor: str
+    """Actor id, or "" for a venue or a thing named after an actor."""
+    person: PersonSpec | None
+    exact: str | None
+    """For all-capitals aliases: the only spelling that counts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """An actor, person or venue named in a text."""
+
+    start: int
+    end: int
+    """End of the name itself, before any possessive "'s"."""
+    text: str
+    actor: str
+    person: PersonSpec | None
+    possessive: bool
+    demoted: bool
+    """Object of a preposition ("the US ambassador to Russia"): never the speaker."""
+    office: bool
+    """Names an office, not the person: "Putin's administration", "an aide to Putin"."""
+    role: str
+    """Role noun right after the mention ("the Ukrainian leader"), lower case, else ""."""
+    non_speaker: bool
+    """A demonym before media, troops, drones: not the state speaking."""
+
+
+def fold(text: str) -> str:
+    """Strip accents and unify apostrophes, so "Orbán" and "Orban" are one key.
+
+    Args:
+        text: any string.
+
+    Returns:
+        The string lower-cased, without combining marks, with ’ as '.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.replace("’", "'").replace("‘", "'").lower()
+
+
+def _is_acronym(alias: str) -> bool:
+    letters = [c for c in alias if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters) and len(letters) <= 6
+
+
+def _surname(person: PersonSpec) -> str | None:
+    """A person's last name, added as an alias when they have no one-word alias."""
+    if any(" " not in alias.strip() for alias in person.aliases):
+        return None
+    parts = person.name.split()
+    if len(parts) < 2:
+        return None
+    last = parts[-1]
+    if len(last) < 4 or not last[0].isupper():
+        return None
+    return last
+
+
+class AliasIndex:
+    """All aliases of all actors, compiled once into one regex."""
+
+    def __init__(self, actors: Sequence[ActorSpec]) -> None:
+        """Compile the alias regex.
+
+        Args:
+            actors: the configured actors with their aliases and people. On a
+                clash the first actor (in config order) keeps the alias, and a
+                person's alias wins over an actor's.
+        """
+        table: dict[str, Entry] = {}
+
+        def add(alias: str, entry: Entry, *, override: bool = False) -> None:
+            alias = alias.strip()
+            if not alias:
+                return
+            for form in {
+                alias,
+                fold(alias),
+                alias.replace("'", "’"),
+                fold(alias).replace("'", "’"),
+            }:
+                key = form.lower()
+                if key in table and not override:
+                    continue
+                table[key] = entry
+
+        surnames: dict[str, list[tuple[str, PersonSpec]]] = {}
+        for actor in actors:
+            for alias in (actor.name, *actor.aliases):
+                add(alias, Entry(actor.id, None, alias if _is_acronym(alias) else None))
+        for actor in actors:
+            for person in actor.people:
+                for alias in (person.name, *person.aliases):
+                    add(alias, Entry(actor.id, person, None), override=True)
+                surname = _surname(person)
+                if surname is not None:
+                    surnames.setdefault(fold(surname), []).append((actor.id, person))
+        for key, owners in surnames.items():
+            # A surname two people share names neither.
+            if len(owners) == 1 and key not in table:
+                actor_id, person = owners[0]
+                add(key, Entry(actor_id, person, None))
+        for venue in VENUES:
+            add(venue, Entry("", None, venue if _is_acronym(venue) else None), override=True)
+        self._table = table
+        self.people: tuple[tuple[str, PersonSpec], ...] = tuple(
+            (actor.id, person) for actor in actors for person in actor.people
+        )
+        source = r"(?<!\w)(?:" + trie_pattern(sorted(table)) + r")(?!\w)"
+        self._regex = re.compile(source, re.IGNORECASE)
+
+    def entry(self, matched: str) -> Entry | None:
+        """What a matched alias names, or None when its case rules it out."""
+        entry = self._table.get(matched.lower())
+        if entry is None:
+            entry = self._table.get(fold(matched))
+        if entry is None:
+            return None
+        if (
+            entry.exact is not None
+            and matched != entry.exact
+            and matched.replace("’", "'") != entry.exact
+        ):
+            return None
+        return entry
+
+    def find(self, text: str) -> list[Mention]:
+        """Every actor, person and venue named in the text, in order.
+
+        Args:
+            text: the text to scan.
+
+        Returns:
+            Mentions, including venues (actor "") so callers can tell an
+            actor's name inside "the UN Security Council" from the actor.
+        """
+        mentions: list[Mention] = []
+        previous_end = 0
+        for match in self._regex.finditer(text):
+            entry = self.entry(match.group())
+            if entry is None:
+                continue
+            start, end = match.span()
+            after = text[end : end + 2]
+            possessive = after in ("'s", "’s", "'S", "’S") or (
+                match.group()[-1:] in "sS" and after[:1] in ("'", "’") and not after[1:].isalnum()
+            )
+            tail_start = end + 2 if possessive and after[1:2] in "sS" else end
+            # The words between the previous name and this one decide whether this
+            # one is an object ("the envoy to Russia"); words before the previous
+            # name belong to that one ("ambassador to the UN Vasily Nebenzya").
+            window_before = text[max(previous_end, start - 60) : start]
+            previous_end = end
+            demoted = bool(_DEMOTED_BEFORE.search(window_before))
+            office = False
+            role = ""
+            non_speaker = False
+            if entry.person is not None:
+                if possessive and _AFTER_POSSESSIVE_ROLE.match(text, tail_start):
+                    office = True
+                elif _SHIFTED_BEFORE.search(window_before):
+                    office, demoted = True, False
+            elif entry.actor:
+                follow = _FOLLOWED_BY_ROLE.match(text, end)
+                if follow is not None:
+                    role = _LEADING_POSSESSIVE.sub("", follow.group()).strip().lower()
+                elif _FOLLOWED_BY_NON_SPEAKER.match(text, tail_start):
+                    non_speaker = True
+            mentions.append(
+                Mention(
+                    start,
+                    end,
+                    match.group(),
+                    entry.actor,
+                    entry.person,
+                    possessive,
+                    demoted,
+                    office,
+                    role,
+                    non_speaker,
+                )
+            )
+        return mentions
+
+
+def role_groups(role: str) -> frozenset[str]:
+    """The office groups a role string belongs to ("UN ambassador" -> {"envoy"}).
+
+    Args:
+        role: a role as configured or as written ("the Ukrainian leader").
+
+    Returns:
+        Group names from `ROLE_GROUPS`; empty when none applies.
+    """
+    lowered = role.lower()
+    return frozenset(
+        group
+        for group, words in ROLE_GROUPS.items()
+        if any(re.search(r"\b" + re.escape(word) + r"\b", lowered) for word in words)
+    )

@@ -1,0 +1,792 @@
+"""From a news item's text to statements: who stated what position on which topic.
+
+One pass per item finds every actor name (one trie regex) and every topic
+word (one regex per topic). Sentences without a topic word, and not just
+before one, cost nothing more: attribution (cues, subjects, asides, carry-over)
+only runs where a statement could come out. Each statement keeps why it
+matched: the cue, the alias, the topic words, the condition, and whether the
+speaker was carried over from an earlier sentence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sources.extraction.actors import AliasIndex, Mention, role_groups
+from sources.extraction.lexicon import (
+    ANAPHORA,
+    ASIDE_OPENERS,
+    CARRY_SENTENCES,
+    COMMENTARY_OPENERS,
+    CUES,
+    NEGATORS,
+    PARTICIPLE_CUE,
+    PRONOUNS,
+    ROLE_NOUNS,
+    CueKind,
+)
+from sources.extraction.sentences import Sentence, split_sentences
+from sources.extraction.stance import CueInfo, judge
+from sources.extraction.topics import TopicHit, TopicMatcher
+from sources.records import ActorSpec, Extraction, PersonSpec, TopicSpec
+
+MAX_CHARS = 50_000
+"""Text beyond this many characters is not read: bounded time per item."""
+
+_CUE_REGEX = re.compile(
+    r"(?<![\w’'])(?:"
+    + "|".join(f"(?P<c{i}>{pattern})" for i, (pattern, _, _) in enumerate(CUES))
+    + r")(?!\w)",
+    re.IGNORECASE,
+)
+_CUE_INFO = {f"c{i}": (kind, polarity) for i, (_, kind, polarity) in enumerate(CUES)}
+_DETERMINER_BEFORE = re.compile(
+    r"(?:\b(?:the|a|an|its|his|her|their|our|these|those|this|that|such|any|no|of)|[’']s)\s+"
+    r"(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
+_NEGATED_BEFORE = re.compile(r"(?<!\w)(?:" + NEGATORS + r")\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+_NEGATED_INSIDE = re.compile(r"\b(?:not|never|n[’']t|no)\b", re.IGNORECASE)
+_PARTICIPLE = re.compile(r",\s*(?:\w+ly\s+)?$")
+_PARTICIPLE_WORD = re.compile(PARTICIPLE_CUE + r"$", re.IGNORECASE)
+_PRONOUN_SUBJECT = re.compile(
+    r"(?:^|[\s,;:\"“”(])(?P<pro>" + PRONOUNS + r")\s+(?:[\w’'-]+\s+){0,3}$", re.IGNORECASE
+)
+_ROLE_SUBJECT = re.compile(
+    r"(?:^|[\s,;:\"“”(])(?:the|that|this)\s+(?P<role>" + ROLE_NOUNS + r")\s+(?:[\w’'-]+\s+){0,3}$",
+    re.IGNORECASE,
+)
+_ASIDE = re.compile(r",\s+(?:" + ASIDE_OPENERS + r")\b[^,;]*(?:,|(?=;)|$)", re.IGNORECASE)
+_COMMENTARY = re.compile(COMMENTARY_OPENERS, re.IGNORECASE)
+_ANAPHORA = re.compile(r"\b" + ANAPHORA + r"\b", re.IGNORECASE)
+_NP_WORD = re.compile(r"([\w’'.-]+)\s*$")
+_NP_LOWER_OK = frozenset(
+    """the a an foreign defence defense minister prime president secretary general spokesman
+    spokeswoman spokesperson ambassador envoy chief deputy senior top of state ministry
+    affairs permanent representative special former acting vice chancellor leader premier
+    official officials aide adviser advisor head press security council un u.n. and""".split()
+)
+_SEPARATOR = re.compile(
+    r"^(?:\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:(?-i:[A-Z])[\w-]*(?:\s+(?-i:[A-Z])[\w-]*)?"
+    r"(?=\s*,|\s+and\b))?)+\s*$"
+)
+_HEADLINE_COLON = re.compile(r"^\s*[^:]{1,60}?:\s+\S")
+_HEADLINE_DASH = re.compile(r"\s[-–—]\s+([^-–—]{1,60})$")
+_QUOTE_CHARS = '"“”«»'
+_TEMPORAL_BEFORE = re.compile(
+    r"(?:\b(?:after|once|following|post|before|during|in\s+the\s+event\s+of|in\s+case\s+of)\s+"
+    r"(?:a|an|the|any|such\s+a)?\s*(?:[\w-]+\s+)?|\b(?:as|since|because|while)\s+there\s+"
+    r"(?:is|are|was|were|has\s+been)\s+(?:still\s+)?(?:no|not\s+yet\s+an?|not\s+an?)\s+"
+    r"(?:[\w-]+\s+)?(?:(?:ceasefire|truce)\s+or\s+)?)$",
+    re.IGNORECASE,
+)
+_SUBJECT_GAP = 90
+"""Characters between a subject and its cue beyond which they are unrelated."""
+
+
+@dataclass(slots=True)
+class _Cue:
+    start: int
+    end: int
+    text: str
+    kind: CueKind
+    polarity: int | None
+    negated: bool
+
+
+@dataclass(slots=True)
+class _Subject:
+    actor: str
+    person: PersonSpec | None
+    alias: str
+    carried: bool = False
+    np_start: int = 0
+    np_end: int = 0
+
+
+@dataclass(slots=True)
+class _Attribution:
+    cue: _Cue
+    subjects: list[_Subject]
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Context:
+    """Per-item state: the text, what was found in it, and who spoke last."""
+
+    text: str
+    sentences: list[Sentence]
+    mentions: list[Mention]
+    mention_starts: list[int]
+    hits: list[TopicHit]
+    hit_starts: list[int]
+    last_subject: tuple[_Subject, int] | None = None
+    sentence_topics: dict[int, list[TopicHit]] = field(default_factory=dict)
+
+
+class Extractor:
+    """Turns text into statements, for the actors and topics it was built with."""
+
+    def __init__(self, actors: Sequence[ActorSpec], topics: Sequence[TopicSpec]) -> None:
+        """Compile the alias and topic regexes once.
+
+        Args:
+            actors: the actors to find, with aliases and people.
+            topics: the topics to find, with keywords, patterns and excludes.
+
+        Raises:
+            ValueError: a topic pattern is not a valid regular expression.
+        """
+        self._aliases = AliasIndex(actors)
+        self._topics = TopicMatcher(topics)
+        self._people_roles = {
+            id(person): role_groups(person.role) for _, person in self._aliases.people
+        }
+
+    def tag(self, text: str, *, title: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Actors and topics mentioned anywhere in an item, for tagging it.
+
+        Args:
+            text: the item's plain-text summary or body.
+            title: the item's title.
+
+        Returns:
+            (actor ids, topic ids), each sorted and without repeats.
+        """
+        try:
+            whole = _join(title, text)
+            actors = {m.actor for m in self._aliases.find(whole) if m.actor}
+            topics = {hit.topic for hit in self._topics.find(whole)}
+            return tuple(sorted(actors)), tuple(sorted(topics))
+        except Exception:  # noqa: BLE001 - tagging must never stop a poll round
+            return (), ()
+
+    def extract(self, text: str, *, title: str = "") -> list[Extraction]:
+        """The statements an item makes: actor, speaker, topic, stance, claim, and why.
+
+        Args:
+            text: the item's plain-text summary or body (read up to `MAX_CHARS`).
+            title: the item's title; headline forms ("Russia: ...", "... - Lavrov") apply.
+
+        Returns:
+            One extraction per (actor, topic, claim sentence), in text order.
+            Never raises: text it cannot read gives no statements.
+        """
+        try:
+            return self._extract(text, title)
+        except Exception:  # noqa: BLE001 - one odd item must never stop a poll round
+            return []
+
+    # --- the pipeline --------------------------------------------------------
+
+    def _extract(self, text: str, title: str) -> list[Extraction]:
+        whole = _join(title, text)
+        hits = self._topics.find(whole)
+        if not hits:
+            return []
+        title_len = len(title[:500].strip())
+        sentences: list[Sentence] = []
+        if title_len:
+            sentences.append(Sentence(0, title_len, whole[:title_len], headline=True))
+        body_offset = title_len + 2 if title_len else 0
+        for sentence in split_sentences(whole[body_offset:], offset=body_offset):
+            sentences.append(sentence)
+        mentions = [m for m in self._aliases.find(whole)]
+        ctx = _Context(
+            whole, sentences, mentions, [m.start for m in mentions], hits, [h.start for h in hits]
+        )
+        wanted = set()
+        for index, sentence in enumerate(sentences):
+            if self._hits_in(ctx, sentence.start, sentence.end):
+                wanted.update(range(max(0, index - CARRY_SENTENCES), index + 1))
+        results: dict[tuple[str, str, int], Extraction] = {}
+        previous_quote_speaker: tuple[_Subject, _Cue, int] | None = None
+        for index, sentence in enumerate(sentences):
+            if index == 1 and title_len:
+                ctx.last_subject = None  # the headline's speaker does not carry into the body
+            if index not in wanted:
+                continue
+            attributions = self._attribute(ctx, index, sentence)
+            if not attributions and previous_quote_speaker is not None:
+                attributions = self._quote_run_on(ctx, index, sentence, previous_quote_speaker)
+            previous_quote_speaker = None
+            for attribution in attributions:
+                if attribution.subjects and any(c in _QUOTE_CHARS for c in sentence.text):
+                    previous_quote_speaker = (attribution.subjects[0], attribution.cue, index)
+                self._emit(ctx, index, sentence, attribution, results)
+        return list(results.values())
+
+    def _quote_run_on(
+        self, ctx: _Context, index: int, sentence: Sentence, previous: tuple[_Subject, _Cue, int]
+    ) -> list[_Attribution]:
+        # A quotation that runs on into the next sentence is still the speaker's.
+        subject, cue, at = previous
+        if at != index - 1 or sentence.text[:1] not in _QUOTE_CHARS:
+            return []
+        carried = _Subject(subject.actor, subject.person, subject.alias, True)
+        return [_Attribution(cue, [carried], [(sentence.start, sentence.end)])]
+
+    def _hits_in(self, ctx: _Context, start: int, end: int) -> list[TopicHit]:
+        low = bisect.bisect_left(ctx.hit_starts, start)
+        high = bisect.bisect_left(ctx.hit_starts, end)
+        return ctx.hits[low:high]
+
+    def _mentions_in(self, ctx: _Context, start: int, end: int) -> list[Mention]:
+        low = bisect.bisect_left(ctx.mention_starts, start)
+        high = bisect.bisect_left(ctx.mention_starts, end)
+        return ctx.mentions[low:high]
+
+    # --- attribution ----------------------------------------------------------
+
+    def _attribute(self, ctx: _Context, index: int, sentence: Sentence) -> list[_Attribution]:
+        text = ctx.text
+        s_start, s_end = sentence.start, sentence.end
+        mentions = [m for m in self._mentions_in(ctx, s_start, s_end) if m.actor]
+        quotes = _quote_spans(text, s_start, s_end)
+        asides = [(m.start() + s_start, m.end() + s_start) for m in _ASIDE.finditer(sentence.text)]
+        cues = self._cues(text, s_start, s_end)
+        attributions: list[_Attribution] = []
+        if sentence.headline:
+            headline = self._headline(ctx, sentence, mentions)
+            if headline is not None:
+                attributions.append(headline)
+        for cue in cues:
+            subjects = self._subjects(
+                ctx, index, sentence, cue, mentions, quotes, asides, attributions
+            )
+            if not subjects:
+                continue
+            attributions.append(_Attribution(cue, subjects))
+        self._assign_spans(ctx, sentence, attributions, asides)
+        for attribution in attributions:
+            if attribution.cue.kind is not CueKind.NULL and not attribution.subjects[0].carried:
+                ctx.last_subject = (attribution.subjects[0], index)
+            elif attribution.cue.kind is not CueKind.NULL:
+                ctx.last_subject = (attribution.subjects[0], index)
+        return [a for a in attributions if a.cue.kind is not CueKind.NULL]
+
+    def _cues(self, text: str, start: int, end: int) -> list[_Cue]:
+        cues: list[_Cue] = []
+        for match in _CUE_REGEX.finditer(text, start, end):
+            name = match.lastgroup
+            if name is None:
+                continue
+            kind, polarity = _CUE_INFO[name]
+            cue_start = match.start()
+            before = text[max(start, cue_start - 40) : cue_start]
+            if kind not in (CueKind.ACCORDING, CueKind.POSITION, CueKind.NULL) and (
+                _DETERMINER_BEFORE.search(before)
+            ):
+                # "its plans to", "the calls for": a noun, not a verb with a subject.
+                continue
+            cue_text = match.group()
+            negated = bool(_NEGATED_BEFORE.search(before)) or (
+                kind in (CueKind.HEDGE, CueKind.STANCE) and bool(_NEGATED_INSIDE.search(cue_text))
+            )
+            cues.append(_Cue(cue_start, match.end(), cue_text, kind, polarity, negated))
+        return cues
+
+    def _headline(
+        self, ctx: _Context, sentence: Sentence, mentions: list[Mention]
+    ) -> _Attribution | None:
+        # "Russia: no peacekeepers without UN mandate" and "... - Lavrov".
+        if not mentions:
+            return None
+        colon = _HEADLINE_COLON.match(sentence.text)
+        if colon is not None:
+            colon_at = sentence.text.index(":") + sentence.start
+            before = [m for m in mentions if m.end <= colon_at and not m.demoted]
+            if before:
+                m = before[-1]
+                cue = _Cue(colon_at, colon_at + 1, ":", CueKind.SAY, 0, False)
+                subject = self._subject_of(ctx, m, m.start)
+                return _Attribution(cue, [subject], [(colon_at + 1, sentence.end)])
+        dash = _HEADLINE_DASH.search(sentence.text)
+        if dash is not None:
+            dash_at = sentence.start + dash.start()
+            after = [m for m in mentions if m.start >= dash_at]
+            if after:
+                cue = _Cue(
+                    dash_at + 1, dash_at + 2, sentence.text[dash.start() + 1], CueKind.SAY, 0, False
+                )
+                subject = self._subject_of(ctx, _best_in_np(after), dash_at)
+                return _Attribution(cue, [subject], [(sentence.start, dash_at)])
+        return None
+
+    def _subjects(
+        self,
+        ctx: _Context,
+        index: int,
+        sentence: Sentence,
+        cue: _Cue,
+        mentions: list[Mention],
+        quotes: list[tuple[int, int]],
+        asides: list[tuple[int, int]],
+        earlier: list[_Attribution],
+    ) -> list[_Subject]:
+        text = ctx.text
+        if cue.kind is CueKind.ACCORDING or cue.kind is CueKind.PASSIVE:
+            np_end = _np_end(text, cue.end, sentence.end)
+            after = [m for m in mentions if cue.end <= m.start < np_end and not m.non_speaker]
+            if not after:
+                return []
+            subject = self._subject_of(ctx, _best_in_np(after), cue.end)
+            subject.np_start, subject.np_end = cue.start, np_end
+            return [subject]
+        if cue.kind is CueKind.POSITION:
+            owner = [m for m in mentions if m.end == cue.start or m.end + 1 == cue.start]
+            if not owner:
+                return []
+            subject = self._subject_of(ctx, owner[-1], owner[-1].start)
+            subject.np_start, subject.np_end = owner[-1].start, cue.start
+            return [subject]
+        cue_in_quote = _inside(cue.start, quotes)
+        cue_aside = next((a for a in asides if a[0] <= cue.start < a[1]), None)
+        before_text = text[sentence.start : cue.start]
+        # A participle after a comma ("..., stating that") shares the main clause's subject.
+        if earlier and _PARTICIPLE.search(before_text) and _PARTICIPLE_WORD.match(cue.text):
+            return [
+                _Subject(s.actor, s.person, s.alias, s.carried, s.np_start, s.np_end)
+                for s in earlier[-1].subjects
+            ]
+        candidates = [
+            m
+            for m in mentions
+            if m.end <= cue.start
+            and not m.demoted
+            and not m.non_speaker
+            and _inside(m.start, quotes) == cue_in_quote
+            and (
+                cue_aside is not None
+                and cue_aside[0] <= m.start
+                or not any(a[0] <= m.start < a[1] for a in asides)
+            )
+        ]
+        nearest = candidates[-1] if candidates else None
+        gap_start = nearest.end if nearest is not None else sentence.start
+        if cue_aside is not None and nearest is None:
+            gap_start = sentence.start
+        gap = text[gap_start : cue.start]
+        gap_clean = _remove_spans(gap, gap_start, asides if cue_aside is None else [])
+        pronoun = _PRONOUN_SUBJECT.search(gap_clean)
+        role = _ROLE_SUBJECT.search(gap_clean) if pronoun is None else None
+        if nearest is not None and pronoun is None and role is None:
+            if len(gap_clean) <= _SUBJECT_GAP and not _breaks_subject(gap_clean):
+                subject = self._subject_of(ctx, nearest, nearest.start)
+                return self._coordinated(ctx, nearest, subject, candidates)
+        if pronoun is not None or role is not None:
+            resolved = self._resolve_reference(ctx, index, cue.start, pronoun, role, earlier)
+            if resolved is not None:
+                return [resolved]
+            return []
+        if cue.kind is CueKind.SAY:
+            # `"...," said Lavrov` and `asked Rutte`: the speaker follows the verb.
+            np_end = _np_end(text, cue.end, sentence.end)
+            after = [
+                m
+                for m in mentions
+                if cue.end <= m.start < min(np_end, cue.end + 60)
+                and not m.non_speaker
+                and not m.demoted
+            ]
+            if (
+                after
+                and text[cue.end : after[0].start].strip(" ") in ("", "the", "The") | set()
+                or (after and _right_np(text[cue.end : after[0].start]))
+            ):
+                subject = self._subject_of(ctx, _best_in_np(after), cue.end)
+                subject.np_start, subject.np_end = cue.end, np_end
+                return [subject]
+        return []
+
+    def _subject_of(self, ctx: _Context, mention: Mention, np_from: int) -> _Subject:
+        """The speaker a mention stands for, resolving "the Ukrainian leader" to a person."""
+        person = None if mention.office else mention.person
+        carried = False
+        if person is None and mention.role and not mention.office:
+            person = self._person_by_role(ctx, mention.actor, mention.role, mention.start)
+            carried = person is not None
+        subject = _Subject(mention.actor, person, mention.text, carried)
+        subject.np_start = _np_start(ctx.text, min(np_from, mention.start))
+        subject.np_end = mention.end
+        return subject
+
+    def _person_by_role(
+        self, ctx: _Context, actor: str | None, role: str, before: int
+    ) -> PersonSpec | None:
+        groups = role_groups(role)
+        if not groups:
+            return None
+        low = bisect.bisect_left(ctx.mention_starts, before)
+        for mention in reversed(ctx.mentions[:low]):
+            person = mention.person
+            if person is None or mention.office:
+                continue
+            if actor is not None and mention.actor != actor:
+                continue
+            if groups & self._people_roles.get(id(person), frozenset()):
+                return person
+        return None
+
+    def _resolve_reference(
+        self,
+        ctx: _Context,
+        index: int,
+        at: int,
+        pronoun: re.Match[str] | None,
+        role: re.Match[str] | None,
+        earlier: list[_Attribution],
+    ) -> _Subject | None:
+        recent: _Subject | None = None
+        if earlier and earlier[-1].subjects:
+            recent = earlier[-1].subjects[0]
+        elif ctx.last_subject is not None and index - ctx.last_subject[1] <= CARRY_SENTENCES:
+            recent = ctx.last_subject[0]
+        if role is not None:
+            person = self._person_by_role(ctx, None, role.group("role"), at)
+            if person is not None:
+                actor = next(a for a, p in self._aliases.people if p is person)
+                return _Subject(actor, person, role.group().strip(), True)
+            if recent is not None:
+                groups = role_groups(role.group("role"))
+                person_groups = (
+                    self._people_roles.get(id(recent.person), frozenset())
+                    if recent.person is not None
+                    else frozenset()
+                )
+                if recent.person is None or not groups or groups & person_groups:
+                    return _Subject(recent.actor, recent.person, role.group().strip(), True)
+            return None
+        if recent is None or pronoun is None:
+            return None
+        word = pronoun.group("pro").lower()
+        person = recent.person if word in ("he", "she") else None
+        if word in ("he", "she") and recent.person is None and recent.alias[:1].isupper() is False:
+            return None
+        return _Subject(recent.actor, person, pronoun.group("pro"), True)
+
+    def _coordinated(
+        self, ctx: _Context, nearest: Mention, subject: _Subject, candidates: list[Mention]
+    ) -> list[_Subject]:
+        # "Germany, Italy and Poland have ruled out ...": every listed actor.
+        subjects = [subject]
+        right = nearest
+        for mention in reversed(candidates[:-1]):
+            between = ctx.text[mention.end : right.start]
+            if mention.possessive or not _SEPARATOR.match(between):
+                break
+            if mention.actor not in {s.actor for s in subjects}:
+                subjects.append(self._subject_of(ctx, mention, mention.start))
+            right = mention
+        first = min(s.np_start for s in subjects)
+        for s in subjects:
+            s.np_start = first
+        return subjects
+
+    # --- what each attribution claims -----------------------------------------
+
+    def _assign_spans(
+        self,
+        ctx: _Context,
+        sentence: Sentence,
+        attributions: list[_Attribution],
+        asides: list[tuple[int, int]],
+    ) -> None:
+        text = ctx.text
+        boundary = sentence.start
+        ordered = sorted(range(len(attributions)), key=lambda i: attributions[i].cue.start)
+        for position, i in enumerate(ordered):
+            attribution = attributions[i]
+            if attribution.spans:
+                boundary = max(boundary, attribution.spans[-1][1])
+                continue
+            cue = attribution.cue
+            subject = attribution.subjects[0]
+            np_start = subject.np_start if subject.np_start else cue.start
+            aside = next((a for a in asides if a[0] <= cue.start < a[1]), None)
+            next_start = sentence.end
+            for j in ordered[position + 1 :]:
+                other = attributions[j]
+                other_start = other.subjects[0].np_start or other.cue.start
+                if other_start > cue.end and not _same_subject(other.subjects[0], subject):
+                    next_start = min(next_start, other_start)
+                    break
+            if aside is not None:
+                spans = [(cue.start, min(aside[1], next_start))]
+            elif cue.kind is CueKind.PASSIVE:
+                spans = [(boundary, cue.end)]
+            elif cue.kind is CueKind.ACCORDING:
+                if (
+                    text[boundary : cue.start].strip(' ,"“”') == ""
+                    or cue.start - sentence.start < 3
+                ):
+                    spans = [(subject.np_end, next_start)]
+                else:
+                    spans = [(boundary, cue.start)]
+            elif np_start <= cue.start and _content_before(
+                text, boundary, np_start, cue, next_start
+            ):
+                spans = [(boundary, np_start), (cue.start, cue.end)]
+            elif np_start > cue.end:
+                # `"...," said Lavrov`: the claim is what came before.
+                spans = [(boundary, cue.start)]
+            else:
+                spans = [(cue.start, next_start)]
+            if aside is None:
+                spans = _subtract(spans, asides)
+            attribution.spans = _cut_commentary(text, spans)
+            boundary = max(boundary, attribution.spans[-1][1] if attribution.spans else boundary)
+
+    def _emit(
+        self,
+        ctx: _Context,
+        index: int,
+        sentence: Sentence,
+        attribution: _Attribution,
+        results: dict[tuple[str, str, int], Extraction],
+    ) -> None:
+        text = ctx.text
+        spans = attribution.spans
+        if not spans:
+            return
+        claim_text = " ".join(text[a:b] for a, b in spans)
+        if "?" in claim_text.replace('?"', "?").rstrip() and _is_question(text, spans):
+            return
+        topic_hits: dict[str, list[TopicHit]] = {}
+        for a, b in spans:
+            for hit in self._hits_in(ctx, a, b):
+                if hit.end <= b and not _TEMPORAL_BEFORE.search(
+                    text[max(a, hit.start - 60) : hit.start]
+                ):
+                    topic_hits.setdefault(hit.topic, []).append(hit)
+        if topic_hits:
+            ctx.sentence_topics.setdefault(index, []).extend(
+                h for hs in topic_hits.values() for h in hs
+            )
+        inherited = False
+        if not topic_hits:
+            inherited_hits = self._anaphora(ctx, index, sentence, spans)
+            if not inherited_hits:
+                return
+            topic_hits = inherited_hits
+            inherited = True
+        # The claim for stance: the spans, joined, with positions mapped.
+        offsets: list[tuple[int, int, int]] = []
+        pieces: list[str] = []
+        cursor = 0
+        for a, b in spans:
+            offsets.append((a, b, cursor))
+            pieces.append(text[a:b])
+            cursor += b - a + 1
+        claim = " ".join(pieces)
+        cue = attribution.cue
+        cue_info = CueInfo(cue.kind, cue.polarity, cue.negated, cue.text)
+        for topic, hits in topic_hits.items():
+            if inherited:
+                local = []
+                anchor = _ANAPHORA.search(claim)
+                if anchor is not None:
+                    local = [(anchor.start(), anchor.end())]
+            else:
+                local = [_map(offsets, h.start, h.end) for h in hits]
+            verdict = judge(claim, local, cue_info)
+            if verdict is None:
+                continue
+            words = tuple(dict.fromkeys(h.words for h in hits))
+            for subject in attribution.subjects:
+                key = (subject.actor, topic, index)
+                found = Extraction(
+                    actor=subject.actor,
+                    speaker=subject.person.name if subject.person is not None else None,
+                    topic=topic,
+                    stance=verdict.stance,
+                    claim=sentence.text,
+                    cue=cue.text.strip(),
+                    alias=subject.alias,
+                    topic_words=words,
+                    condition=verdict.condition,
+                    carried=subject.carried,
+                )
+                existing = results.get(key)
+                if existing is None:
+                    results[key] = found
+                elif existing.speaker is None and found.speaker is not None:
+                    # Keep the first reading of the claim, but name the speaker
+                    # if a later cue in the same sentence does.
+                    results[key] = Extraction(
+                        actor=existing.actor,
+                        speaker=found.speaker,
+                        topic=topic,
+                        stance=existing.stance,
+                        claim=existing.claim,
+                        cue=found.cue,
+                        alias=found.alias,
+                        topic_words=existing.topic_words,
+                        condition=existing.condition,
+                        carried=found.carried,
+                    )
+
+    def _anaphora(
+        self, ctx: _Context, index: int, sentence: Sentence, spans: list[tuple[int, int]]
+    ) -> dict[str, list[TopicHit]]:
+        # "Kiev rejected the initiative": the topic is the previous sentence's.
+        claim = " ".join(ctx.text[a:b] for a, b in spans)
+        if not _ANAPHORA.search(claim):
+            return {}
+        for back in (index - 1, index):
+            hits = ctx.sentence_topics.get(back)
+            if hits is None and back >= 0 and back != index:
+                previous = ctx.sentences[back]
+                hits = self._hits_in(ctx, previous.start, previous.end)
+            if hits:
+                inherited: dict[str, list[TopicHit]] = {}
+                for hit in hits:
+                    inherited.setdefault(hit.topic, []).append(hit)
+                return inherited
+        return {}
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _join(title: str, text: str) -> str:
+    title = title[:500].strip()
+    text = text[:MAX_CHARS]
+    return f"{title}\n\n{text}" if title else text
+
+
+def _quote_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    open_at: int | None = None
+    for i in range(start, end):
+        char = text[i]
+        if char == "“" or char == "«":
+            open_at = i
+        elif (char == "”" or char == "»") and open_at is not None:
+            spans.append((open_at, i + 1))
+            open_at = None
+        elif char == '"':
+            if open_at is None:
+                open_at = i
+            else:
+                spans.append((open_at, i + 1))
+                open_at = None
+    return spans
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= position < b for a, b in spans)
+
+
+def _remove_spans(gap: str, offset: int, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return gap
+    chars = list(gap)
+    for a, b in spans:
+        for i in range(max(a, offset), min(b, offset + len(gap))):
+            chars[i - offset] = ""
+    return "".join(chars)
+
+
+def _breaks_subject(gap: str) -> bool:
+    # A subject does not reach its verb across a semicolon, a closed quotation,
+    # or a clause opened by "that" ("Russia insists that Kyiv ... rejected").
+    return bool(re.search(r"[;:?!]|[”\"]\s*\w|\bthat\s+\w+\s+\w+", gap))
+
+
+def _np_start(text: str, start: int) -> int:
+    # Walk left over title words: "Prime Minister Donald Tusk", "the NATO Secretary General".
+    position = start
+    while position > 0:
+        match = _NP_WORD.search(text, max(0, position - 40), position)
+        if match is None:
+            break
+        word = match.group(1)
+        bare = word.lower().rstrip(",")
+        if word.endswith(","):
+            break
+        if word[:1].isupper() or bare in _NP_LOWER_OK or bare.endswith(("'s", "’s")):
+            position = match.start(1)
+            continue
+        break
+    return position
+
+
+def _np_end(text: str, start: int, limit: int) -> int:
+    match = re.compile(r"[,;:.!?\"“”]|\s(?:that|who|which|on|in|at|as|said|says)\s").search(
+        text, start, limit
+    )
+    return match.start() if match is not None else limit
+
+
+def _right_np(between: str) -> bool:
+    # What may stand between "said" and the speaker's name: titles and demonyms.
+    words = between.split()
+    return len(words) <= 5 and all(w[:1].isupper() or w.lower() in _NP_LOWER_OK for w in words)
+
+
+def _best_in_np(mentions: list[Mention]) -> Mention:
+    # In "Moscow's UN ambassador Vassily Nebenzia" the person is the speaker.
+    people = [m for m in mentions if m.person is not None and not m.office]
+    if people:
+        return people[0]
+    return mentions[0]
+
+
+def _same_subject(a: _Subject, b: _Subject) -> bool:
+    return a.actor == b.actor and (a.person is None or b.person is None or a.person is b.person)
+
+
+def _content_before(text: str, boundary: int, np_start: int, cue: _Cue, next_start: int) -> bool:
+    """CONTENT, SPEAKER CUE: the subject follows a comma or closing quote."""
+    before = text[boundary:np_start].rstrip()
+    if len(before) < 12:
+        return False
+    if before.endswith((",", ',"', ",”", "”", '"', "’", ",’")):
+        return True
+    # "an idea that Russia vehemently opposes." - the object comes before.
+    after = text[cue.end : next_start].strip(" .,;")
+    return bool(re.search(r"\b(?:that|which)$", before)) and len(after.split()) <= 2
+
+
+def _subtract(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    result: list[tuple[int, int]] = []
+    for a, b in spans:
+        pieces = [(a, b)]
+        for h_start, h_end in holes:
+            next_pieces: list[tuple[int, int]] = []
+            for p_start, p_end in pieces:
+                if h_end <= p_start or h_start >= p_end:
+                    next_pieces.append((p_start, p_end))
+                    continue
+                if p_start < h_start:
+                    next_pieces.append((p_start, h_start))
+                if h_end < p_end:
+                    next_pieces.append((h_end, p_end))
+            pieces = next_pieces
+        result.extend(p for p in pieces if p[1] > p[0])
+    return result
+
+
+def _cut_commentary(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    result: list[tuple[int, int]] = []
+    for a, b in spans:
+        match = _COMMENTARY.search(text, a, b)
+        result.append((a, match.start()) if match is not None else (a, b))
+    return [s for s in result if s[1] > s[0]]
+
+
+def _map(offsets: list[tuple[int, int, int]], start: int, end: int) -> tuple[int, int]:
+    for a, b, at in offsets:
+        if a <= start < b:
+            return at + start - a, at + min(end, b) - a
+    return 0, 0
+
+
+def _is_question(text: str, spans: list[tuple[int, int]]) -> bool:
+    # A question states nothing; a "?" inside a quoted question still is one.
+    return any("?" in text[a:b] for a, b in spans)

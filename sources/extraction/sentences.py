@@ -1,0 +1,138 @@
+"""Sentence splitting for news text.
+
+A full stop ends a sentence unless it ends an abbreviation ("U.S.", "Gen.",
+"a.m.") or an initial, and nothing ends a sentence inside a quotation. A
+quotation that ends in "!" or "?" and is followed by its attribution
+(`"...!" Lavrov said.`, `"...?" asked Rutte.`) stays one sentence with it. A
+line break always ends a sentence: feeds put headlines and paragraphs on lines
+of their own, and an unbalanced quote must not swallow the rest of the item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sources.extraction.lexicon import ABBREVIATIONS, SENTENCE_STARTERS
+
+OPEN_QUOTES = "“«„"
+CLOSE_QUOTES = "”»"
+_MAX_QUOTE_CHARS = 1500
+"""An opened quotation longer than this is taken to be unbalanced and closed."""
+
+_EVENT = re.compile(r"[\"“”«»„]|\n+|[.!?…]+[\"'”’»)\]]*(?=\s|$)")
+_WORD_BEFORE = re.compile(r"([\w.’'-]+)$")
+_NEXT_START = re.compile(r"\s*(\S)(\S*)")
+_ATTRIBUTION_TAIL = re.compile(
+    r"\s*(?:(?:[\w’'.-]+,?\s+){0,6}?(?:said|says|asked|asks|added|adds|told|wrote|stated|"
+    r"warned|insisted|stressed|replied|declared|noted|argued|explained|continued)|"
+    r"(?:said|asked|added|told|wrote|stated|warned|insisted|replied|declared)\s+)"
+    r"[^.!?\n]{0,120}?[.!?](?=\s|$)",
+    re.IGNORECASE,
+)
+"""After a closing quote: an attribution that belongs to it (`"...!" Lavrov said.`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of a text, by position, so mentions can be mapped onto it."""
+
+    start: int
+    end: int
+    text: str
+    headline: bool = False
+    """A title or a line without end punctuation: headline templates apply."""
+
+
+def split_sentences(text: str, *, offset: int = 0) -> list[Sentence]:
+    """Split text into sentences, keeping quotations and their attributions whole.
+
+    Args:
+        text: plain text (one item's summary or body).
+        offset: added to every position, when `text` is a slice of a larger string.
+
+    Returns:
+        Sentences in order, whitespace-trimmed, none empty.
+    """
+    sentences: list[Sentence] = []
+    start = 0
+    in_quote = False
+    quote_opened = 0
+    for event in _EVENT.finditer(text):
+        token = event.group()
+        pos = event.start()
+        if in_quote and pos - quote_opened > _MAX_QUOTE_CHARS:
+            in_quote = False
+        first = token[0]
+        if first == "\n":
+            _add(sentences, text, start, pos, offset)
+            start = event.end()
+            in_quote = False
+            continue
+        if first in OPEN_QUOTES or first in CLOSE_QUOTES or first == '"':
+            if first in OPEN_QUOTES:
+                in_quote, quote_opened = True, pos
+            elif first in CLOSE_QUOTES:
+                in_quote = False
+            else:
+                in_quote = not in_quote
+                if in_quote:
+                    quote_opened = pos
+            continue
+        # Terminal punctuation, possibly with closing quotes or brackets after it.
+        closes_quote = any(c in CLOSE_QUOTES or c == '"' for c in token)
+        if closes_quote:
+            in_quote = False
+        elif in_quote:
+            continue
+        end = event.end()
+        if not _ends_sentence(text, pos, end, token, closes_quote):
+            continue
+        _add(sentences, text, start, end, offset)
+        start = end
+    _add(sentences, text, start, len(text), offset)
+    return sentences
+
+
+def _ends_sentence(text: str, pos: int, end: int, token: str, closes_quote: bool) -> bool:
+    following = _NEXT_START.match(text, end)
+    if following is None:
+        return True
+    next_char = following.group(1)
+    if closes_quote and token[0] in "!?.…":
+        # `"...!" Lavrov said.` and `"...?" asked Rutte.` stay with their speaker.
+        if _ATTRIBUTION_TAIL.match(text, end):
+            return False
+    if not (
+        next_char.isupper()
+        or next_char.isdigit()
+        or next_char in OPEN_QUOTES
+        or next_char in "\"'‘(["
+    ):
+        return False
+    if token[0] != ".":
+        return True
+    before = _WORD_BEFORE.search(text, max(0, pos - 40), pos)
+    if before is None:
+        return True
+    word = before.group(1).lower().lstrip("(\"'“‘")
+    if len(word) == 1 and word.isalpha():
+        return False  # an initial: "Donald J. Trump"
+    if word in ABBREVIATIONS:
+        # "U.S." can end a sentence too; a common sentence opener after it says so.
+        if "." in word and following.group(0).strip().lower().strip("\"“‘'") in SENTENCE_STARTERS:
+            return True
+        return False
+    return True
+
+
+def _add(sentences: list[Sentence], text: str, start: int, end: int, offset: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end <= start:
+        return
+    chunk = text[start:end]
+    headline = chunk[-1] not in ".!?…\"”'’»)" and len(chunk) < 250
+    sentences.append(Sentence(start + offset, end + offset, chunk, headline))

@@ -1,0 +1,249 @@
+"""Judging the stance of a claim toward one topic.
+
+The order of the tests is the order of precedence:
+
+1. a condition on the claim ("only with a UN mandate", "until NATO membership
+   is off the table") makes it conditional, and the condition is kept;
+2. abstaining is neutral whatever follows;
+3. a hedge ("is considering", "could be an option", "unlikely") is neutral,
+   and a negated hedge ("is not contemplating") opposes;
+4. denying a report is not opposition: neutral;
+5. a cue that is itself a position (rejected, vetoed, called for) gives the
+   stance; a negated one flips it, except that "did not rule out" is neutral;
+6. otherwise the support and oppose words of the clause holding the topic
+   word decide, with negation reaching a few words and stopped by "but",
+   "while" and commas; then the words of the whole claim;
+7. a position stated with no leaning at all counts as support: news reports
+   an actor's line on a topic mostly when the actor pushes it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sources.extraction.lexicon import (
+    CLAUSE_BREAKS,
+    CONDITION_MARKERS,
+    DENIAL_OBJECTS,
+    HEDGE_WORDS,
+    NEGATION_SCOPE_WORDS,
+    NEGATORS,
+    OPPOSE_WORDS,
+    SCOPE_ENDERS,
+    SUPPORT_WORDS,
+    CueKind,
+)
+from sources.records import Stance
+
+_CONDITION = re.compile(r"(?<!\w)(?:" + CONDITION_MARKERS + r")(?!\w)", re.IGNORECASE)
+_CONDITION_OF = re.compile(
+    r"(?:pre)?conditions?\s+(?:of|for)$|precondition$|prerequisite$", re.IGNORECASE
+)
+_CONDITION_END = re.compile(
+    r"[;.!?]|,\s*(?:but|and|while|although|whereas|according)\b|,\s+\w+ing\b"
+    r"|\s+[-–—]\s+|,\s*[\"“”]",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(CLAUSE_BREAKS, re.IGNORECASE)
+_POLARITY = re.compile(
+    r"(?<!\w)(?:(?P<neg>"
+    + NEGATORS
+    + r")|(?P<hedge>"
+    + HEDGE_WORDS
+    + r")|(?P<opp>"
+    + OPPOSE_WORDS
+    + r")|(?P<sup>"
+    + SUPPORT_WORDS
+    + r")|(?P<end>"
+    + SCOPE_ENDERS
+    + r"))(?!\w)|(?P<stop>[,;:])",
+    re.IGNORECASE,
+)
+_DENIAL = re.compile(
+    r"^\s*(?:the\s+|these\s+|such\s+|any\s+|western\s+|media\s+)?" + DENIAL_OBJECTS + r"\b",
+    re.IGNORECASE,
+)
+_REFUSAL = re.compile(
+    r"\b(?:refus\w*|reject\w*|fail\w*\s+to|not\s+agree\w*|rules?\s+out)\b", re.IGNORECASE
+)
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A stance and, when conditional, the condition as written."""
+
+    stance: Stance
+    condition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CueInfo:
+    """What the stance judge needs to know about the cue."""
+
+    kind: CueKind
+    polarity: int | None
+    negated: bool
+    text: str
+
+
+def conditions(claim: str) -> list[tuple[int, int, int]]:
+    """Condition spans in a claim: (marker start, marker end, clause end).
+
+    Args:
+        claim: the content of a claim.
+
+    Returns:
+        One triple per condition marker, in order.
+    """
+    found: list[tuple[int, int, int]] = []
+    for match in _CONDITION.finditer(claim):
+        stop = _CONDITION_END.search(claim, match.end() + 1)
+        end = stop.start() if stop is not None else len(claim)
+        end = min(end, match.end() + 160)
+        found.append((match.start(), match.end(), end))
+    return found
+
+
+def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdict | None:
+    """The stance a claim takes toward one topic.
+
+    Args:
+        claim: the content of the claim (the words the speaker is reported to have said).
+        topic_spans: where the topic's words are in `claim`.
+        cue: the cue that attributed the claim.
+
+    Returns:
+        The verdict, or None when the topic only appears inside a condition
+        whose leaning cannot be told.
+    """
+    conds = conditions(claim)
+    outside = [span for span in topic_spans if not _in_conditions(span, conds)]
+    if conds:
+        if outside:
+            marker_start, _, clause_end = conds[0]
+            text = claim[marker_start:clause_end].strip(" ,.;")
+            return Verdict(Stance.CONDITIONAL, text)
+        # The topic is the condition itself: "sanctions unless it agrees to a
+        # ceasefire" demands the ceasefire; "until NATO membership is off the
+        # table" opposes the membership; "a key condition of any ceasefire"
+        # makes the ceasefire conditional on what came before.
+        for start, end, clause_end in conds:
+            if _CONDITION_OF.search(claim[start:end]) and any(
+                end <= s < clause_end for s, _ in topic_spans
+            ):
+                before = claim[:start].strip(" ,")
+                return Verdict(Stance.CONDITIONAL, before[-160:] or None)
+        start, end, clause_end = conds[0]
+        inner = claim[end:clause_end]
+        if _REFUSAL.search(inner):
+            return Verdict(Stance.SUPPORTS)
+        leaning = _leaning(inner)
+        return Verdict(Stance.OPPOSES if leaning < 0 else Stance.SUPPORTS)
+    if cue.kind is CueKind.FORMAL and cue.polarity is None:
+        return Verdict(Stance.NEUTRAL)
+    if cue.kind is CueKind.HEDGE:
+        if cue.negated and "rul" not in cue.text.lower():
+            return Verdict(Stance.OPPOSES)
+        return Verdict(Stance.NEUTRAL)
+    if cue.text.lower().startswith(("denied", "denies", "denying", "refute")):
+        return Verdict(Stance.NEUTRAL)
+    if cue.polarity and cue.kind in (CueKind.STANCE, CueKind.FORMAL, CueKind.PASSIVE):
+        if cue.polarity < 0 and _DENIAL.match(
+            claim[len(cue.text) :] if claim.lower().startswith(cue.text.lower()) else claim
+        ):
+            return Verdict(Stance.NEUTRAL)
+    clause = _clause_of(claim, topic_spans[0][0]) if topic_spans else claim
+    hedged, leaning = _scan(clause)
+    if hedged is not None:
+        return Verdict(Stance.OPPOSES if hedged else Stance.NEUTRAL)
+    if cue.polarity and cue.kind in (CueKind.STANCE, CueKind.FORMAL, CueKind.PASSIVE):
+        if cue.polarity < 0:
+            return Verdict(Stance.NEUTRAL if cue.negated else Stance.OPPOSES)
+        if cue.negated:
+            return Verdict(Stance.OPPOSES)
+        return Verdict(Stance.OPPOSES if leaning < 0 else Stance.SUPPORTS)
+    if cue.negated:
+        leaning = -leaning
+    if leaning == 0:
+        _, leaning = _scan(claim)
+    if leaning < 0:
+        return Verdict(Stance.OPPOSES)
+    return Verdict(Stance.SUPPORTS)
+
+
+def _in_conditions(span: tuple[int, int], conds: list[tuple[int, int, int]]) -> bool:
+    return any(start <= span[0] < end for start, _, end in conds)
+
+
+def _clause_of(claim: str, position: int) -> str:
+    start = 0
+    end = len(claim)
+    for match in _CLAUSE_BREAK.finditer(claim):
+        if match.end() <= position:
+            start = match.end()
+        elif match.start() >= position:
+            end = match.start()
+            break
+    return claim[start:end]
+
+
+def _leaning(text: str) -> int:
+    return _scan(text)[1]
+
+
+def _scan(text: str) -> tuple[bool | None, int]:
+    """Hedge and leaning of a stretch of text.
+
+    Returns:
+        (hedge, leaning): hedge is None when there is no hedge, False for a
+        hedge, True for a negated hedge ("not considering"); leaning is -1,
+        0 or +1 from the support and oppose words, negation applied.
+    """
+    support = oppose = 0
+    hedge: bool | None = None
+    negation_left = 0
+    negated_any = False
+    for match in _POLARITY.finditer(text):
+        kind = match.lastgroup
+        if kind in ("stop", "end"):
+            negation_left = 0
+            continue
+        if kind == "neg":
+            negation_left = NEGATION_SCOPE_WORDS + 1
+            negated_any = True
+            continue
+        negated = negation_left > 0 and _words_between(text, match) <= NEGATION_SCOPE_WORDS
+        if kind == "hedge":
+            hedge = True if negated else (hedge or False)
+        elif kind == "opp":
+            if negated:
+                support += 1
+            else:
+                oppose += 1
+        elif kind == "sup":
+            if negated:
+                oppose += 1
+            else:
+                support += 1
+        negation_left = 0 if negated else negation_left
+    if support == 0 and oppose == 0 and negated_any:
+        # "no peacekeepers", "will not send troops": a negation with nothing to
+        # flip negates the topic itself.
+        oppose = 1
+    leaning = -1 if oppose and oppose >= support else (1 if support else 0)
+    return hedge, leaning
+
+
+def _words_between(text: str, match: re.Match[str]) -> int:
+    # Negation reaches NEGATION_SCOPE_WORDS words; the scan resets it at
+    # commas and "but", so only the distance back to the negator is left.
+    window = text[max(0, match.start() - 60) : match.start()]
+    words = _WORD.findall(window)
+    count = 0
+    for word in reversed(words):
+        if re.fullmatch(NEGATORS, word, re.IGNORECASE) or word.lower() in ("t",):
+            return count
+        count += 1
+    return count
