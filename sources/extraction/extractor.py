@@ -83,6 +83,9 @@ _TEMPORAL_BEFORE = re.compile(
     r"(?:[\w-]+\s+)?(?:(?:ceasefire|truce)\s+or\s+)?)$",
     re.IGNORECASE,
 )
+_TRAILING_BUT = re.compile(r"(?:\s+\w+ly|\s+on\s+\w+day)?\s*,?\s*(but\s)", re.IGNORECASE)
+_CLOSING_QUOTE_ENDS = (",", ',"', ",”", "”", '"', ",’", ".”", '."', "!”", '!"')
+_ENDS_WITH_THAT = re.compile(r"\b(?:that|which)$", re.IGNORECASE)
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
 
@@ -393,11 +396,7 @@ class Extractor:
                 and not m.non_speaker
                 and not m.demoted
             ]
-            if (
-                after
-                and text[cue.end : after[0].start].strip(" ") in ("", "the", "The") | set()
-                or (after and _right_np(text[cue.end : after[0].start]))
-            ):
+            if after and _right_np(text[cue.end : after[0].start]):
                 subject = self._subject_of(ctx, _best_in_np(after), cue.end)
                 subject.np_start, subject.np_end = cue.end, np_end
                 return [subject]
@@ -497,12 +496,10 @@ class Extractor:
         asides: list[tuple[int, int]],
     ) -> None:
         text = ctx.text
-        boundary = sentence.start
         ordered = sorted(range(len(attributions)), key=lambda i: attributions[i].cue.start)
         for position, i in enumerate(ordered):
             attribution = attributions[i]
             if attribution.spans:
-                boundary = max(boundary, attribution.spans[-1][1])
                 continue
             cue = attribution.cue
             subject = attribution.subjects[0]
@@ -515,31 +512,58 @@ class Extractor:
                 if other_start > cue.end and not _same_subject(other.subjects[0], subject):
                     next_start = min(next_start, other_start)
                     break
+            # What another actor was reported to say earlier in the sentence is
+            # theirs: a later "..., Zelensky said" does not take it over.
+            before_start = sentence.start
+            for j in ordered[:position]:
+                other = attributions[j]
+                if other.subjects[0].actor != subject.actor and other.spans:
+                    before_start = max(before_start, min(other.spans[-1][1], np_start))
             if aside is not None:
                 spans = [(cue.start, min(aside[1], next_start))]
             elif cue.kind is CueKind.PASSIVE:
-                spans = [(boundary, cue.end)]
+                spans = [(before_start, cue.end)]
             elif cue.kind is CueKind.ACCORDING:
                 if (
-                    text[boundary : cue.start].strip(' ,"“”') == ""
+                    text[before_start : cue.start].strip(' ,"“”') == ""
                     or cue.start - sentence.start < 3
                 ):
                     spans = [(subject.np_end, next_start)]
                 else:
-                    spans = [(boundary, cue.start)]
-            elif np_start <= cue.start and _content_before(
-                text, boundary, np_start, cue, next_start
+                    spans = [(before_start, cue.start)]
+            elif np_start <= cue.start and self._content_before(
+                ctx, before_start, np_start, cue, next_start
             ):
-                spans = [(boundary, np_start), (cue.start, cue.end)]
+                spans = [(before_start, np_start), (cue.start, cue.end)]
+                tail = _TRAILING_BUT.match(text, cue.end, next_start)
+                if tail is not None:
+                    spans.append((tail.start(1), next_start))
             elif np_start > cue.end:
                 # `"...," said Lavrov`: the claim is what came before.
-                spans = [(boundary, cue.start)]
+                spans = [(before_start, cue.start)]
             else:
                 spans = [(cue.start, next_start)]
             if aside is None:
                 spans = _subtract(spans, asides)
             attribution.spans = _cut_commentary(text, spans)
-            boundary = max(boundary, attribution.spans[-1][1] if attribution.spans else boundary)
+
+    def _content_before(
+        self, ctx: _Context, before_start: int, np_start: int, cue: _Cue, next_start: int
+    ) -> bool:
+        """CONTENT, SPEAKER CUE: the claim comes before its speaker."""
+        text = ctx.text
+        before = text[before_start:np_start].rstrip()
+        if len(before) < 12:
+            return False
+        if before.endswith(_CLOSING_QUOTE_ENDS[1:]):
+            return True
+        after = text[cue.end : next_start]
+        if before.endswith(","):
+            # "Last week, Macron insisted that ..." opens with an adverbial; the
+            # claim is then after the cue, where the topic words are.
+            return not self._hits_in(ctx, cue.end, next_start)
+        # "an idea that Russia vehemently opposes." - the object comes before.
+        return bool(_ENDS_WITH_THAT.search(before)) and len(after.strip(" .,;").split()) <= 2
 
     def _emit(
         self,
@@ -615,20 +639,10 @@ class Extractor:
                 if existing is None:
                     results[key] = found
                 elif existing.speaker is None and found.speaker is not None:
-                    # Keep the first reading of the claim, but name the speaker
-                    # if a later cue in the same sentence does.
-                    results[key] = Extraction(
-                        actor=existing.actor,
-                        speaker=found.speaker,
-                        topic=topic,
-                        stance=existing.stance,
-                        claim=existing.claim,
-                        cue=found.cue,
-                        alias=found.alias,
-                        topic_words=existing.topic_words,
-                        condition=existing.condition,
-                        carried=found.carried,
-                    )
+                    # A named speaker's cue is the attribution proper; what an
+                    # earlier cue in the same sentence read ("Russia is ready",
+                    # inside Peskov's quote) was part of it.
+                    results[key] = found
 
     def _anaphora(
         self, ctx: _Context, index: int, sentence: Sentence, spans: list[tuple[int, int]]
@@ -739,18 +753,6 @@ def _best_in_np(mentions: list[Mention]) -> Mention:
 
 def _same_subject(a: _Subject, b: _Subject) -> bool:
     return a.actor == b.actor and (a.person is None or b.person is None or a.person is b.person)
-
-
-def _content_before(text: str, boundary: int, np_start: int, cue: _Cue, next_start: int) -> bool:
-    """CONTENT, SPEAKER CUE: the subject follows a comma or closing quote."""
-    before = text[boundary:np_start].rstrip()
-    if len(before) < 12:
-        return False
-    if before.endswith((",", ',"', ",”", "”", '"', "’", ",’")):
-        return True
-    # "an idea that Russia vehemently opposes." - the object comes before.
-    after = text[cue.end : next_start].strip(" .,;")
-    return bool(re.search(r"\b(?:that|which)$", before)) and len(after.split()) <= 2
 
 
 def _subtract(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
