@@ -129,82 +129,8 @@ def utc_nows() -> st.SearchStrategy[datetime]:
     )
 
 
-# --- records (used by tests/test_store.py) ---------------------------------------
-# Reconstructed by the parse helper after overwriting this file by accident:
-# the store helper's originals may have differed in detail.
-
-text = st.text(max_size=40)
-"""Any text an encoder can write (Hypothesis leaves out lone surrogates)."""
-words = st.lists(st.text(min_size=1, max_size=12), max_size=4).map(tuple)
-aware_utc = st.datetimes(
-    min_value=datetime(1970, 1, 2),
-    max_value=datetime(2200, 1, 1),
-    timezones=st.just(UTC),
-)
-"""Aware UTC datetimes with microseconds, as records hold them."""
-aware_any_zone = st.datetimes(
-    min_value=datetime(1970, 1, 2),
-    max_value=datetime(2200, 1, 1),
-    timezones=timezones(),
-)
-
-feed_states = st.builds(
-    FeedState,
-    url=text,
-    title=text,
-    etag=st.none() | text,
-    last_modified=st.none() | text,
-    last_attempt=st.none() | aware_utc,
-    last_success=st.none() | aware_utc,
-    last_error=st.none() | text,
-    failures=st.integers(min_value=0, max_value=10_000),
-    next_poll=st.none() | aware_utc,
-    outcome=st.sampled_from(Outcome),
-    new_items=st.integers(min_value=0, max_value=10_000),
-    seen_items=st.integers(min_value=0, max_value=10_000),
-    total_items=st.integers(min_value=0, max_value=1_000_000),
-)
-
-items = st.builds(
-    Item,
-    id=text,
-    feed_url=text,
-    link=text,
-    title=text,
-    summary=st.text(max_size=400),
-    published=aware_any_zone,
-    fetched=aware_any_zone,
-    source=text,
-    topics=words,
-    actors=words,
-    content_hash=text,
-)
-
-statements = st.builds(
-    Statement,
-    id=text,
-    item_id=text,
-    actor=text,
-    speaker=st.none() | text,
-    topic=text,
-    stance=st.sampled_from(Stance),
-    claim=st.text(max_size=300),
-    cue=text,
-    published=aware_any_zone,
-    source=text,
-    link=text,
-    alias=text,
-    topic_words=words,
-    condition=st.none() | text,
-    carried=st.booleans(),
-)
-
-
 # --- store: records as the database receives them --------------------------------
-# Owned by the store tests (tests/test_store.py). The import sits here, not at
-# the top, so this section stays one appended block.
-
-from sources.records import FeedState, Item, Outcome, Stance, Statement  # noqa: E402
+# Owned by the store tests (tests/test_store.py).
 
 
 def store_datetimes() -> st.SearchStrategy[datetime]:
