@@ -126,8 +126,12 @@ _FOLLOWED_BY_NON_SPEAKER = re.compile(
 )
 _DEMOTED_BEFORE = re.compile(
     r"(?:^|\W)" + DEMOTING_PREPOSITIONS + r"\s+(?:the\s+|a\s+|an\s+)?"
-    r"(?:(?:[A-Z][\w’'.-]*|of|the|and|de|von|der)\s+){0,4}$"
+    r"(?:(?:[A-Z][\w’'.-]*|of|the|and|de|von|der|\w+[’']s)\s+){0,4}$"
 )
+_OF_BEFORE = re.compile(
+    r"(?<![\w’'])(?P<head>[\w-]+)\s+of\s+(?:the\s+)?(?:(?:[A-Z][\w’'.-]*|and)\s+){0,3}$"
+)
+_ROLE_HEAD = re.compile(ROLE_NOUNS + r"$", re.IGNORECASE)
 _SHIFTED_BEFORE = re.compile(
     r"\b" + SHIFTING_PREPOSITIONS + r"\s+(?:(?:[A-Z][\w’'.-]*)\s+){0,3}$", re.IGNORECASE
 )
@@ -293,6 +297,10 @@ class AliasIndex:
             window_before = text[max(previous_end, start - 60) : start]
             previous_end = end
             demoted = bool(_DEMOTED_BEFORE.search(window_before))
+            if not demoted:
+                # "the capital of Kiev" is an object; "the President of Ukraine" speaks.
+                of_match = _OF_BEFORE.search(window_before)
+                demoted = of_match is not None and not _ROLE_HEAD.search(of_match.group("head"))
             office = False
             role = ""
             non_speaker = False

@@ -80,12 +80,23 @@ _TEMPORAL_BEFORE = re.compile(
     r"(?:\b(?:after|once|following|post|before|during|in\s+the\s+event\s+of|in\s+case\s+of)\s+"
     r"(?:a|an|the|any|such\s+a)?\s*(?:[\w-]+\s+)?|\b(?:as|since|because|while)\s+there\s+"
     r"(?:is|are|was|were|has\s+been)\s+(?:still\s+)?(?:no|not\s+yet\s+an?|not\s+an?)\s+"
-    r"(?:[\w-]+\s+)?(?:(?:ceasefire|truce)\s+or\s+)?)$",
+    r"(?:[\w-]+\s+)?(?:(?:ceasefire|truce)\s+or\s+)?|\b(?:to|would|could|will)\s+(?:help\s+)?"
+    r"(?:enforce|monitor|police|uphold|oversee|guarantee|safeguard|observe|patrol)\s+"
+    r"(?:a|an|the|any|such\s+a)?\s*(?:[\w-]+\s+)?)$",
     re.IGNORECASE,
 )
 _TRAILING_BUT = re.compile(r"(?:\s+\w+ly|\s+on\s+\w+day)?\s*,?\s*(but\s)", re.IGNORECASE)
 _CLOSING_QUOTE_ENDS = (",", ',"', ",”", "”", '"', ",’", ".”", '."', "!”", '!"')
 _ENDS_WITH_THAT = re.compile(r"\b(?:that|which)$", re.IGNORECASE)
+_SUBORDINATE_BEFORE = re.compile(
+    r"\b(?:when|whether|if|once|unless|until|before|after)\s+(?:[\w’'-]+\s+){0,4}$", re.IGNORECASE
+)
+_AND_BEFORE = re.compile(r"\band\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+_PRONOUN_IN_CLAUSE = re.compile(r"(?<!\w)(?P<pro>he|she|they)\s", re.IGNORECASE)
+_CLAUSE_OPENER = re.compile(
+    r"(?:^|[,;:]\s*(?:where|when|while|as|after|before|and)?\s)", re.IGNORECASE
+)
+_FOR_SPEAKER = re.compile(r"(?:For|In\s+the\s+(?:view|eyes)\s+of)\s+")
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
 
@@ -206,6 +217,10 @@ class Extractor:
         for index, sentence in enumerate(sentences):
             if self._hits_in(ctx, sentence.start, sentence.end):
                 wanted.update(range(max(0, index - CARRY_SENTENCES), index + 1))
+                # "Kiev rejected the initiative." takes its topic from here.
+                following = index + 1
+                if following < len(sentences) and _ANAPHORA.search(sentences[following].text):
+                    wanted.add(following)
         results: dict[tuple[str, str, int], Extraction] = {}
         previous_quote_speaker: tuple[_Subject, _Cue, int] | None = None
         for index, sentence in enumerate(sentences):
@@ -257,6 +272,24 @@ class Extractor:
             headline = self._headline(ctx, sentence, mentions)
             if headline is not None:
                 attributions.append(headline)
+        opener = _FOR_SPEAKER.match(sentence.text)
+        if opener is not None and mentions and mentions[0].start - s_start <= opener.end() + 30:
+            named = mentions[0]
+            if text[named.end : named.end + 1] == "," or text[named.end : named.end + 3] in (
+                "'s,",
+                "’s,",
+            ):
+                cues.insert(
+                    0,
+                    _Cue(
+                        s_start,
+                        s_start + opener.end(),
+                        opener.group().strip(),
+                        CueKind.ACCORDING,
+                        0,
+                        False,
+                    ),
+                )
         for cue in cues:
             subjects = self._subjects(
                 ctx, index, sentence, cue, mentions, quotes, asides, attributions
@@ -376,12 +409,37 @@ class Extractor:
         gap = text[gap_start : cue.start]
         gap_clean = _remove_spans(gap, gap_start, asides if cue_aside is None else [])
         pronoun = _PRONOUN_SUBJECT.search(gap_clean)
+        if pronoun is None and nearest is not None and _AND_BEFORE.search(gap_clean):
+            # "he met with President Zelensky and suggested": the subject is the
+            # clause's, not the object of the first verb.
+            clause_from = _clause_start(text, sentence.start, nearest.start)
+            pronoun = _PRONOUN_IN_CLAUSE.search(text, clause_from, nearest.start)
+            if pronoun is None:
+                first = [m for m in candidates if m.start >= clause_from]
+                if first and first[0] is not nearest:
+                    nearest = first[0]
+                    gap_clean = ""
         role = _ROLE_SUBJECT.search(gap_clean) if pronoun is None else None
         if nearest is not None and pronoun is None and role is None:
             if len(gap_clean) <= _SUBJECT_GAP and not _breaks_subject(gap_clean):
+                if _SUBORDINATE_BEFORE.search(
+                    text, max(sentence.start, nearest.start - 60), nearest.start
+                ):
+                    return []
                 subject = self._subject_of(ctx, nearest, nearest.start)
                 return self._coordinated(ctx, nearest, subject, candidates)
         if pronoun is not None or role is not None:
+            if pronoun is not None:
+                at_pronoun = (
+                    gap_start + pronoun.start("pro")
+                    if pronoun.re is not _PRONOUN_IN_CLAUSE
+                    else pronoun.start("pro")
+                )
+                if _SUBORDINATE_BEFORE.search(
+                    text, max(sentence.start, at_pronoun - 60), at_pronoun
+                ):
+                    # "... when he commits to a truce": a supposition, not a statement.
+                    return []
             resolved = self._resolve_reference(ctx, index, cue.start, pronoun, role, earlier)
             if resolved is not None:
                 return [resolved]
@@ -460,13 +518,39 @@ class Extractor:
                 if recent.person is None or not groups or groups & person_groups:
                     return _Subject(recent.actor, recent.person, role.group().strip(), True)
             return None
-        if recent is None or pronoun is None:
+        if pronoun is None:
             return None
+        if recent is None:
+            # No speaker yet: "Orban visited Kyiv, where he ... suggested" - the
+            # pronoun is the person the sentence (or the one before) is about.
+            person_mention = self._recent_person(ctx, index, at)
+            if person_mention is None:
+                return None
+            recent = self._subject_of(ctx, person_mention, person_mention.start)
         word = pronoun.group("pro").lower()
         person = recent.person if word in ("he", "she") else None
         if word in ("he", "she") and recent.person is None and recent.alias[:1].isupper() is False:
             return None
         return _Subject(recent.actor, person, pronoun.group("pro"), True)
+
+    def _recent_person(self, ctx: _Context, index: int, at: int) -> Mention | None:
+        sentence = ctx.sentences[index]
+        here = [
+            m
+            for m in self._mentions_in(ctx, sentence.start, at)
+            if m.person is not None and not m.office and not m.demoted
+        ]
+        if here:
+            return here[0]
+        if index == 0:
+            return None
+        previous = ctx.sentences[index - 1]
+        there = [
+            m
+            for m in self._mentions_in(ctx, previous.start, previous.end)
+            if m.person is not None and not m.office and not m.demoted
+        ]
+        return there[-1] if there else None
 
     def _coordinated(
         self, ctx: _Context, nearest: Mention, subject: _Subject, candidates: list[Mention]
@@ -704,6 +788,13 @@ def _remove_spans(gap: str, offset: int, spans: list[tuple[int, int]]) -> str:
         for i in range(max(a, offset), min(b, offset + len(gap))):
             chars[i - offset] = ""
     return "".join(chars)
+
+
+def _clause_start(text: str, start: int, end: int) -> int:
+    found = start
+    for match in _CLAUSE_OPENER.finditer(text, start, end):
+        found = match.end()
+    return found
 
 
 def _breaks_subject(gap: str) -> bool:

@@ -83,16 +83,16 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
     (r"left\s+(?:the\s+)?door\s+open", CueKind.HEDGE, 0),
     # --- passive with an agent: the speaker follows "by"
     (
-        r"(?:was|were|is|are|has\s+been|have\s+been|had\s+been|been)\s+(?:\w+ly\s+)?"
+        r"(?:was|were|is|are|has\s+been|have\s+been|had\s+been|been|be)\s+(?:\w+ly\s+)?"
         r"(?:ruled\s+out|rejected|dismissed|opposed|blocked|vetoed|condemned|denounced|critici[sz]ed)"
         r"\s+by",
         CueKind.PASSIVE,
         -1,
     ),
     (
-        r"(?:was|were|is|are|has\s+been|have\s+been|had\s+been|been)\s+(?:\w+ly\s+)?"
+        r"(?:was|were|is|are|has\s+been|have\s+been|had\s+been|been|be)\s+(?:\w+ly\s+)?"
         r"(?:backed|supported|proposed|welcomed|endorsed|drafted|submitted|put\s+forward|tabled|"
-        r"sponsored|championed|demanded|requested|imposed|adopted|approved)\s+by",
+        r"sponsored|championed|demanded|requested|imposed|adopted|approved)(?:\s+up)?\s+by",
         CueKind.PASSIVE,
         1,
     ),
@@ -187,6 +187,13 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
         CueKind.POSITION,
         0,
     ),
+    (
+        r"['’]s\s+(?:\w+\s+){0,2}?(?:plan|plans|proposal|proposals|approach|initiative|framework|"
+        r"blueprint|peace\s+plan|demands|conditions|terms)\s+(?:\w+ly\s+)?(?:includes?|included|"
+        r"envisages?|envisaged|envisions?|foresees?|would\s+include|provides?\s+for|calls?\s+for)",
+        CueKind.POSITION,
+        0,
+    ),
     # --- reporting verbs
     (r"(?:said|says|say|saying)", CueKind.SAY, 0),
     (r"(?:stated|states|stating)", CueKind.SAY, 0),
@@ -228,7 +235,7 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
     (r"(?:asked|asks)", CueKind.SAY, 0),
     (r"(?:expressed|expresses|voiced|voices)", CueKind.SAY, 0),
     (r"(?:denied|denies|denying|refuted|refutes)", CueKind.SAY, 0),
-    (r"(?:believes|believed|thinks|feels)\s+(?:that\s+)?", CueKind.SAY, 0),
+    (r"(?:believes|believed|thinks|feels)(?:\s+that)?", CueKind.SAY, 0),
     (r"(?:laid|lays|set|sets)\s+out", CueKind.SAY, 0),
     (r"(?:outlined|outlines|unveiled|unveils|presented|presents)", CueKind.SAY, 0),
     (r"(?:reported|reports)\s+that", CueKind.SAY, 0),
@@ -269,7 +276,7 @@ SUPPORT_WORDS = (
     r"deploy(?:s|ed|ing)?|contribut(?:e|es|ed|ing)|participat(?:e|es|ed|ing)|take\s+part|"
     r"host(?:s|ed|ing)?|guarantee(?:s|d)?|stronger|tougher|additional|further|new|more|"
     r"increas(?:e|es|ed|ing)|strengthen(?:s|ed|ing)?|tighten(?:s|ed|ing)?|maximum\s+pressure|"
-    r"continu(?:e|es|ed|ing)|work\s+toward|working\s+toward|seek(?:s|ing)?|achiev(?:e|ed|ing)|"
+    r"continu(?:e|es|ed|ing)|work\s+toward|working\s+toward|achiev(?:e|ed|ing)|"
     r"reach(?:ed|ing)?|secure|hope(?:s|d)?|want(?:s|ed)?|help|helps|assist|assistance|"
     r"boots\s+on\s+the\s+ground|worked\s+on|provide|providing|backed\s+up|waiting\s+for"
 )
@@ -287,7 +294,7 @@ OPPOSE_WORDS = (
     r"eas(?:e|es|ed|ing)|undermin(?:e|es|ed|ing)|dissatisfaction|deadlock|"
     r"temporary\s+respite|respite|ploy|trap|stalling|delay(?:s|ed|ing)?\s+tactic|never|"
     r"regular\s+combatants|no\s+longer\s+has|doomed|condemn(?:s|ed)?|denounc(?:e|es|ed)|"
-    r"warn(?:s|ed)?\s+against|threat|postpone|keep\s+it\s+that\s+way|have\s+to\s+abandon"
+    r"warn(?:s|ed)?\s+against|threat|postpone|keep\s+it\s+that\s+way|have\s+to\s+abandon|substitutes?\s+for|alternatives?\s+to"
 )
 """Words that lean a claim toward opposition to the topic."""
 
@@ -308,12 +315,12 @@ CONDITION_MARKERS = (
     r"as\s+part\s+of|in\s+exchange|provided|upon|following)|"
     r"unless|until(?!\s+(?:now|recently|then|today|the\s+end|late|early|(?:next|last|this)\s+\w+|"
     r"January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"\d))|provided\s+(?:that)?|providing\s+that|as\s+long\s+as|so\s+long\s+as|"
+    r"\d))|provided(?:\s+that)?|providing\s+that|as\s+long\s+as|so\s+long\s+as|"
     r"on\s+(?:the\s+)?condition|conditional\s+(?:on|upon)|conditioned\s+(?:on|upon)|"
     r"contingent\s+(?:on|upon)|in\s+exchange\s+for|in\s+return\s+for|subject\s+to|"
     r"(?:a\s+|the\s+|one\s+)?(?:key\s+|main\s+|necessary\s+|essential\s+|basic\s+)?"
     r"(?:pre)?conditions?\s+(?:of|for)|precondition|prerequisite|"
-    r"requir(?:e|es|ed|ing)\s+(?:[\w-]+\s+){0,5}?(?:approval|mandate|authori[sz]ation|consent|"
+    r"(?<!\bif\s)requir(?:e|es|ed|ing)\s+(?:[\w-]+\s+){0,5}?(?:approval|mandate|authori[sz]ation|consent|"
     r"guarantees?|agreement|withdrawal|decision|resolution|backstop)|without\s+(?:a\s+|an\s+|the\s+|any\s+|explicit\s+|"
     r"prior\s+|such\s+|specific\s+|their\s+|its\s+)*(?:[\w-]+\s+){0,4}?(?:mandate|approval|"
     r"authori[sz]ation|consent|sanction|backstop|guarantees?)|with\s+(?:a\s+|an\s+)?(?:US\s+|U\.S\.\s+|"
@@ -321,7 +328,7 @@ CONDITION_MARKERS = (
     r"(?<!\bas\s)(?<!\beven\s)(?<!\bask\s)(?<!\basked\s)(?<!\bwonder\s)(?<!\bsee\s)(?<!\bknow\s)"
     r"if(?!\s+(?:necessary|needed|required|possible|asked|requested|so|any|ever|only|"
     r"appropriate|need\s+be|it\s+comes\s+to|and\s+when))|"
-    r"but\s+(?:\w+\s+){0,3}?(?:has|have|must|needs?|should)\s+(?:to\s+|first\s+)?"
+    r"but\s+(?:\w+\s+){0,3}?(?:has|have|must|needs?|should)(?:\s+to|\s+first)?"
 )
 """Markers that tie a position to a condition (the stance becomes conditional)."""
 

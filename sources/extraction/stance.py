@@ -119,6 +119,16 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         whose leaning cannot be told.
     """
     conds = conditions(claim)
+    for start, end, clause_end in conds:
+        if not _CONDITION_OF.search(claim[start:end]):
+            continue
+        # "a ban on NATO entry is a key condition of any ceasefire": the
+        # ceasefire is conditional on the ban; the ban itself is a position.
+        if any(end <= s < clause_end for s, _ in topic_spans):
+            before = claim[:start].strip(" ,")
+            return Verdict(Stance.CONDITIONAL, before[-160:] or None)
+        conds = [c for c in conds if c[0] != start]
+        break
     outside = [span for span in topic_spans if not _in_conditions(span, conds)]
     if conds:
         if outside:
@@ -129,12 +139,6 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         # ceasefire" demands the ceasefire; "until NATO membership is off the
         # table" opposes the membership; "a key condition of any ceasefire"
         # makes the ceasefire conditional on what came before.
-        for start, end, clause_end in conds:
-            if _CONDITION_OF.search(claim[start:end]) and any(
-                end <= s < clause_end for s, _ in topic_spans
-            ):
-                before = claim[:start].strip(" ,")
-                return Verdict(Stance.CONDITIONAL, before[-160:] or None)
         start, end, clause_end = conds[0]
         inner = claim[end:clause_end]
         if _REFUSAL.search(inner):
