@@ -92,7 +92,7 @@ _SUBORDINATE_BEFORE = re.compile(
     r"\b(?:when|whether|if|once|unless|until|before|after)\s+(?:[\w’'-]+\s+){0,4}$", re.IGNORECASE
 )
 _AND_BEFORE = re.compile(r"\band\s+(?:\w+ly\s+)?$", re.IGNORECASE)
-_PRONOUN_IN_CLAUSE = re.compile(r"(?<!\w)(?P<pro>he|she|they)\s", re.IGNORECASE)
+_PRONOUN_LEAD = re.compile(r"\s*(?P<pro>he|she|they)\s", re.IGNORECASE)
 _CLAUSE_OPENER = re.compile(
     r"(?:^|[,;:]\s*(?:where|when|while|as|after|before|and)?\s)", re.IGNORECASE
 )
@@ -409,12 +409,15 @@ class Extractor:
         gap = text[gap_start : cue.start]
         gap_clean = _remove_spans(gap, gap_start, asides if cue_aside is None else [])
         pronoun = _PRONOUN_SUBJECT.search(gap_clean)
-        if pronoun is None and nearest is not None and _AND_BEFORE.search(gap_clean):
+        pronoun_at = gap_start + pronoun.start("pro") if pronoun is not None else -1
+        if pronoun is None and _AND_BEFORE.search(gap_clean):
             # "he met with President Zelensky and suggested": the subject is the
             # clause's, not the object of the first verb.
-            clause_from = _clause_start(text, sentence.start, nearest.start)
-            pronoun = _PRONOUN_IN_CLAUSE.search(text, clause_from, nearest.start)
-            if pronoun is None:
+            clause_from = _clause_start(text, sentence.start, cue.start)
+            lead = _PRONOUN_LEAD.match(text, clause_from, cue.start)
+            if lead is not None:
+                pronoun, pronoun_at = lead, lead.start("pro")
+            else:
                 first = [m for m in candidates if m.start >= clause_from]
                 if first and first[0] is not nearest:
                     nearest = first[0]
@@ -430,11 +433,7 @@ class Extractor:
                 return self._coordinated(ctx, nearest, subject, candidates)
         if pronoun is not None or role is not None:
             if pronoun is not None:
-                at_pronoun = (
-                    gap_start + pronoun.start("pro")
-                    if pronoun.re is not _PRONOUN_IN_CLAUSE
-                    else pronoun.start("pro")
-                )
+                at_pronoun = pronoun_at
                 if _SUBORDINATE_BEFORE.search(
                     text, max(sentence.start, at_pronoun - 60), at_pronoun
                 ):
