@@ -279,6 +279,15 @@ def test_retirement_drops_old_items_but_keeps_those_a_statement_refers_to(
         assert reader.counts()["items"] == 2
 
 
+def test_retirement_runs_on_the_first_round_of_each_day(store: Store) -> None:
+    store.commit_round([], [], [], now=NOW, retain_days=30)
+    stale = make_item("stale", fetched=NOW - timedelta(days=90))
+    store.commit_round([], [stale], [], now=NOW + timedelta(hours=1), retain_days=30)
+    assert store.item(stale.id) == stale  # checked already today
+    store.commit_round([], [], [], now=NOW + timedelta(days=1), retain_days=30)
+    assert store.item(stale.id) is None
+
+
 def test_a_failed_round_leaves_memory_and_file_as_they_were(store: Store, db: Path) -> None:
     kept = make_item("kept")
     store.commit_round([], [kept], [make_statement(kept)], now=NOW)
