@@ -12,11 +12,12 @@ The records' stable ids are the TinyDB document ids (a `Table` whose
 assignment instead of a query over the table, and makes TinyDB's id -> doc
 dict the items index for free.
 
-TinyDB rebuilds a table's dict on every operation (`Table._update_table`),
-so `commit_round` does a fixed handful of operations per round, each over
-many documents (`remove(doc_ids=...)`, `insert_multiple`), never one per
-record; and it does them inside `AtomicJSONStorage.deferred()`, then writes
-the file once (`Store._round`).
+Every TinyDB operation ends in a storage write, so `commit_round` does a
+fixed handful of operations per round, each over many documents
+(`remove(doc_ids=...)`, `insert_multiple`), never one per record; does them
+inside `AtomicJSONStorage.deferred()`, where a write only marks the data
+dirty; and then writes the file once (`Store._round`). `_StrIdTable` also
+stops TinyDB copying a whole table per operation.
 
 Who may open what: one writer at a time (the lock, see `store/storage.py`);
 any number of readers, who take no lock, never write, and pick up a writer's

@@ -170,8 +170,6 @@ class AtomicJSONStorage(Storage):
         self._depth = 0
         self._dirty = False
         self._identity: FileIdentity | None = None
-        self.writes = 0
-        """Files written by this storage: the batching is observable."""
 
     # --- TinyDB's interface -------------------------------------------------
 
@@ -328,7 +326,6 @@ class AtomicJSONStorage(Storage):
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
-        self.writes += 1
         with contextlib.suppress(OSError):
             st = self.path.stat()
             self._identity = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
@@ -463,11 +460,6 @@ class WriterLock:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
-
-    @property
-    def held(self) -> bool:
-        """Whether this object holds the lock."""
-        return self._fd is not None
 
 
 def _read_pid(fd: int) -> str:
