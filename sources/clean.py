@@ -45,7 +45,10 @@ FUTURE_SLACK = timedelta(days=1)
 # CSI 0x9b: a one-byte ESC [ for terminals that honour 8-bit controls). Lone
 # surrogates are not controls, but no encoder writes them (orjson and UTF-8
 # refuse), and feedparser's loose parser turns `&#55296;` into one.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""C0 (but tab and newline), DEL, C1, and the bidirectional embedding and
+isolate controls, which reorder what a terminal shows ("Trojan Source",
+CVE-2021-42574) without being visible themselves."""
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 _BLANK_RUN = re.compile(r"[^\S\n]+")
@@ -97,7 +100,8 @@ _LOOKS_LIKE_HTML = re.compile(rf"</?(?:{_HTML_TAG_NAMES})(?:\s[^<>]*+)?/?>", re.
 def strip_controls(text: str) -> str:
     """Remove control characters that a terminal would act on.
 
-    C0 controls other than tab and newline, DEL and the C1 block go; a carriage
+    C0 controls other than tab and newline, DEL, the C1 block and the bidi
+    embedding/isolate controls go; a carriage
     return becomes a newline first, so "a\\rb" does not glue into "ab". Lone
     surrogates become U+FFFD, since no encoder can write them.
 

@@ -217,3 +217,11 @@ def test_clamp_date_never_returns_a_date_beyond_a_day_ahead(value: datetime, now
         and result <= now + timedelta(days=1)
         and result >= datetime(1990, 1, 1, tzinfo=UTC)
     )
+
+
+def test_bidi_overrides_that_reorder_terminal_text_are_removed() -> None:
+    # U+202E would show "evil.exe" as "exe.live"; U+2066..2069 isolate runs.
+    assert strip_controls("safe\u202eexe.live\u202c") == "safeexe.live"
+    assert strip_controls("a\u2066b\u2069c") == "abc"
+    # Letters from right-to-left scripts are text, not controls, and stay.
+    assert strip_controls("שלום مرحبا") == "שלום مرحبا"
