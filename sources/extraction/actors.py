@@ -23,7 +23,7 @@ from sources.extraction.lexicon import (
     ROLE_NOUNS,
     SHIFTING_PREPOSITIONS,
 )
-from sources.extraction.trie import trie_pattern
+from sources.extraction.literals import LiteralScanner, lower_same_length
 from sources.records import ActorSpec, PersonSpec
 
 VENUES: tuple[str, ...] = (
@@ -251,8 +251,9 @@ class AliasIndex:
         self.people: tuple[tuple[str, PersonSpec], ...] = tuple(
             (actor.id, person) for actor in actors for person in actor.people
         )
-        source = r"(?<!\w)(?:" + trie_pattern(sorted(table)) + r")(?!\w)"
-        self._regex = re.compile(source, re.IGNORECASE)
+        self._scanner: LiteralScanner[Entry] = LiteralScanner(
+            {key: (entry,) for key, entry in table.items()}
+        )
 
     def entry(self, matched: str) -> Entry | None:
         """What a matched alias names, or None when its case rules it out."""
@@ -269,26 +270,42 @@ class AliasIndex:
             return None
         return entry
 
-    def find(self, text: str) -> list[Mention]:
+    def find(self, text: str, low: str | None = None) -> list[Mention]:
         """Every actor, person and venue named in the text, in order.
 
         Args:
             text: the text to scan.
+            low: `lower_same_length(text)`, if the caller has it already.
 
         Returns:
             Mentions, including venues (actor "") so callers can tell an
             actor's name inside "the UN Security Council" from the actor.
         """
+        if low is None:
+            low = lower_same_length(text)
         mentions: list[Mention] = []
         previous_end = 0
-        for match in self._regex.finditer(text):
-            entry = self.entry(match.group())
-            if entry is None:
+        size = len(low)
+        taken_until = 0
+        for start, longest in self._scanner.scan(low):
+            if start < taken_until:
                 continue
-            start, end = match.span()
+            found: tuple[int, Entry] | None = None
+            for key, entry in self._scanner.at(longest):
+                end = start + len(key)
+                if end < size and _WORD.match(low, end):
+                    continue
+                if entry.exact is not None and text[start:end].replace("’", "'") != entry.exact:
+                    continue
+                found = (end, entry)
+                break
+            if found is None:
+                continue
+            end, entry = found
+            taken_until = end
             after = text[end : end + 2]
             possessive = after in ("'s", "’s", "'S", "’S") or (
-                match.group()[-1:] in "sS" and after[:1] in ("'", "’") and not after[1:].isalnum()
+                low[end - 1 : end] == "s" and after[:1] in ("'", "’") and not after[1:].isalnum()
             )
             tail_start = end + 2 if possessive and after[1:2] in "sS" else end
             # The words between the previous name and this one decide whether this
@@ -319,7 +336,7 @@ class AliasIndex:
                 Mention(
                     start,
                     end,
-                    match.group(),
+                    text[start:end],
                     entry.actor,
                     entry.person,
                     possessive,

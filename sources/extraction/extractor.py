@@ -16,18 +16,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sources.extraction.actors import AliasIndex, Mention, role_groups
+from sources.extraction.cues import FINDER
 from sources.extraction.lexicon import (
     ANAPHORA,
     ASIDE_OPENERS,
     CARRY_SENTENCES,
     COMMENTARY_OPENERS,
-    CUES,
-    NEGATORS,
     PARTICIPLE_CUE,
     PRONOUNS,
     ROLE_NOUNS,
     CueKind,
 )
+from sources.extraction.literals import lower_same_length
 from sources.extraction.sentences import Sentence, split_sentences
 from sources.extraction.stance import CueInfo, judge
 from sources.extraction.topics import TopicHit, TopicMatcher
@@ -36,19 +36,18 @@ from sources.records import ActorSpec, Extraction, PersonSpec, TopicSpec
 MAX_CHARS = 50_000
 """Text beyond this many characters is not read: bounded time per item."""
 
-_CUE_REGEX = re.compile(
-    r"(?<![\w’'])(?:"
-    + "|".join(f"(?P<c{i}>{pattern})" for i, (pattern, _, _) in enumerate(CUES))
-    + r")(?!\w)",
-    re.IGNORECASE,
+_DETERMINERS = frozenset("the a an its his her their our these those such any no of".split())
+_NOUNISH_CUES = frozenset(
+    """calls call demands demand offers offer pledges vows promises warning warnings comments
+    reports states say vetoes backing support supports proposals proposal statements statement
+    remarks claims""".split()
 )
-_CUE_INFO = {f"c{i}": (kind, polarity) for i, (_, kind, polarity) in enumerate(CUES)}
-_DETERMINER_BEFORE = re.compile(
-    r"(?:\b(?:the|a|an|its|his|her|their|our|these|those|this|that|such|any|no|of)|[’']s)\s+"
-    r"(?:[\w-]+\s+)?$",
-    re.IGNORECASE,
+"""Cue words that are also nouns: "its calls for", "the repeated warnings"."""
+_NEGATION_WORDS = frozenset(
+    """not never no neither nor cannot can't won't don't doesn't didn't isn't wasn't aren't
+    weren't hasn't haven't hadn't wouldn't shouldn't couldn't refused refuses refuse refusing
+    failed fails fail unwilling without hardly""".split()
 )
-_NEGATED_BEFORE = re.compile(r"(?<!\w)(?:" + NEGATORS + r")\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 _NEGATED_INSIDE = re.compile(r"\b(?:not|never|n[’']t|no)\b", re.IGNORECASE)
 _PARTICIPLE = re.compile(r",\s*(?:\w+ly\s+)?$")
 _PARTICIPLE_WORD = re.compile(PARTICIPLE_CUE + r"$", re.IGNORECASE)
@@ -62,7 +61,7 @@ _ROLE_SUBJECT = re.compile(
 _ASIDE = re.compile(r",\s+(?:" + ASIDE_OPENERS + r")\b[^,;]*(?:,|(?=;)|$)", re.IGNORECASE)
 _COMMENTARY = re.compile(COMMENTARY_OPENERS, re.IGNORECASE)
 _ANAPHORA = re.compile(r"\b" + ANAPHORA + r"\b", re.IGNORECASE)
-_NP_WORD = re.compile(r"([\w’'.-]+)\s*$")
+_NP_TOKEN = re.compile(r"[\w’'.-]+")
 _NP_LOWER_OK = frozenset(
     """the a an foreign defence defense minister prime president secretary general spokesman
     spokeswoman spokesperson ambassador envoy chief deputy senior top of state ministry
@@ -75,6 +74,7 @@ _SEPARATOR = re.compile(
 )
 _HEADLINE_COLON = re.compile(r"^\s*[^:]{1,60}?:\s+\S")
 _HEADLINE_DASH = re.compile(r"\s[-–—]\s+([^-–—]{1,60})$")
+_QUOTE_CHAR = re.compile(r"[\"“”«»]")
 _QUOTE_CHARS = '"“”«»'
 _TEMPORAL_BEFORE = re.compile(
     r"(?:\b(?:after|once|following|post|before|during|in\s+the\s+event\s+of|in\s+case\s+of)\s+"
@@ -133,6 +133,7 @@ class _Context:
     """Per-item state: the text, what was found in it, and who spoke last."""
 
     text: str
+    low: str
     sentences: list[Sentence]
     mentions: list[Mention]
     mention_starts: list[int]
@@ -173,8 +174,9 @@ class Extractor:
         """
         try:
             whole = _join(title, text)
-            actors = {m.actor for m in self._aliases.find(whole) if m.actor}
-            topics = {hit.topic for hit in self._topics.find(whole)}
+            low = lower_same_length(whole)
+            actors = {m.actor for m in self._aliases.find(whole, low) if m.actor}
+            topics = {hit.topic for hit in self._topics.find(whole, low)}
             return tuple(sorted(actors)), tuple(sorted(topics))
         except Exception:  # noqa: BLE001 - tagging must never stop a poll round
             return (), ()
@@ -199,7 +201,8 @@ class Extractor:
 
     def _extract(self, text: str, title: str) -> list[Extraction]:
         whole = _join(title, text)
-        hits = self._topics.find(whole)
+        low = lower_same_length(whole)
+        hits = self._topics.find(whole, low)
         if not hits:
             return []
         title_len = len(title[:500].strip())
@@ -209,9 +212,15 @@ class Extractor:
         body_offset = title_len + 2 if title_len else 0
         for sentence in split_sentences(whole[body_offset:], offset=body_offset):
             sentences.append(sentence)
-        mentions = [m for m in self._aliases.find(whole)]
+        mentions = self._aliases.find(whole, low)
         ctx = _Context(
-            whole, sentences, mentions, [m.start for m in mentions], hits, [h.start for h in hits]
+            whole,
+            low,
+            sentences,
+            mentions,
+            [m.start for m in mentions],
+            hits,
+            [h.start for h in hits],
         )
         wanted = set()
         for index, sentence in enumerate(sentences):
@@ -233,7 +242,7 @@ class Extractor:
                 attributions = self._quote_run_on(ctx, index, sentence, previous_quote_speaker)
             previous_quote_speaker = None
             for attribution in attributions:
-                if attribution.subjects and any(c in _QUOTE_CHARS for c in sentence.text):
+                if attribution.subjects and _QUOTE_CHAR.search(sentence.text):
                     previous_quote_speaker = (attribution.subjects[0], attribution.cue, index)
                 self._emit(ctx, index, sentence, attribution, results)
         return list(results.values())
@@ -266,7 +275,7 @@ class Extractor:
         mentions = [m for m in self._mentions_in(ctx, s_start, s_end) if m.actor]
         quotes = _quote_spans(text, s_start, s_end)
         asides = [(m.start() + s_start, m.end() + s_start) for m in _ASIDE.finditer(sentence.text)]
-        cues = self._cues(text, s_start, s_end)
+        cues = self._cues(text, ctx.low, s_start, s_end)
         attributions: list[_Attribution] = []
         if sentence.headline:
             headline = self._headline(ctx, sentence, mentions)
@@ -305,25 +314,22 @@ class Extractor:
                 ctx.last_subject = (attribution.subjects[0], index)
         return [a for a in attributions if a.cue.kind is not CueKind.NULL]
 
-    def _cues(self, text: str, start: int, end: int) -> list[_Cue]:
+    def _cues(self, text: str, low: str, start: int, end: int) -> list[_Cue]:
         cues: list[_Cue] = []
-        for match in _CUE_REGEX.finditer(text, start, end):
-            name = match.lastgroup
-            if name is None:
-                continue
-            kind, polarity = _CUE_INFO[name]
-            cue_start = match.start()
+        for match in FINDER.find(text, low, start, end):
+            kind = match.kind
+            cue_start = match.start
             before = text[max(start, cue_start - 40) : cue_start]
-            if kind not in (CueKind.ACCORDING, CueKind.POSITION, CueKind.NULL) and (
-                _DETERMINER_BEFORE.search(before)
+            words = before.split()[-3:]
+            if kind not in (CueKind.ACCORDING, CueKind.POSITION, CueKind.NULL) and _noun_use(
+                before, words, match.text
             ):
                 # "its plans to", "the calls for": a noun, not a verb with a subject.
                 continue
-            cue_text = match.group()
-            negated = bool(_NEGATED_BEFORE.search(before)) or (
-                kind in (CueKind.HEDGE, CueKind.STANCE) and bool(_NEGATED_INSIDE.search(cue_text))
+            negated = any(w.lower().replace("’", "'") in _NEGATION_WORDS for w in words) or (
+                kind in (CueKind.HEDGE, CueKind.STANCE) and bool(_NEGATED_INSIDE.search(match.text))
             )
-            cues.append(_Cue(cue_start, match.end(), cue_text, kind, polarity, negated))
+            cues.append(_Cue(cue_start, match.end, match.text, kind, match.polarity, negated))
         return cues
 
     def _headline(
@@ -759,19 +765,20 @@ def _join(title: str, text: str) -> str:
 def _quote_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     open_at: int | None = None
-    for i in range(start, end):
-        char = text[i]
-        if char == "“" or char == "«":
-            open_at = i
-        elif (char == "”" or char == "»") and open_at is not None:
-            spans.append((open_at, i + 1))
-            open_at = None
-        elif char == '"':
-            if open_at is None:
-                open_at = i
-            else:
-                spans.append((open_at, i + 1))
+    for match in _QUOTE_CHAR.finditer(text, start, end):
+        char = match.group()
+        at = match.start()
+        if char in "“«":
+            open_at = at
+        elif char in "”»":
+            if open_at is not None:
+                spans.append((open_at, at + 1))
                 open_at = None
+        elif open_at is None:
+            open_at = at
+        else:
+            spans.append((open_at, at + 1))
+            open_at = None
     return spans
 
 
@@ -802,19 +809,38 @@ def _breaks_subject(gap: str) -> bool:
     return bool(re.search(r"[;:?!]|[”\"]\s*\w|\bthat\s+\w+\s+\w+", gap))
 
 
+def _noun_use(before: str, words: list[str], cue_text: str) -> bool:
+    """Whether a cue word is used as a noun: "its calls for", "Russia's demands"."""
+    first = cue_text.split(None, 1)[0].lower()
+    if first not in _NOUNISH_CUES or not words or not before[-1:].isspace():
+        return False
+    last = words[-1].lower()
+    if last in _DETERMINERS or last.endswith(("'s", "’s")):
+        return True
+    return (
+        len(words) >= 2
+        and words[-2].lower() in _DETERMINERS
+        and last.isalpha()
+        and last.islower()
+        and last not in _NP_LOWER_OK
+    )
+
+
 def _np_start(text: str, start: int) -> int:
     # Walk left over title words: "Prime Minister Donald Tusk", "the NATO Secretary General".
     position = start
     while position > 0:
-        match = _NP_WORD.search(text, max(0, position - 40), position)
-        if match is None:
+        window = text[max(0, position - 40) : position]
+        stripped = window.rstrip()
+        if not stripped:
             break
-        word = match.group(1)
-        bare = word.lower().rstrip(",")
-        if word.endswith(","):
+        cut = max(stripped.rfind(" "), stripped.rfind("\n"), stripped.rfind("\t"))
+        word = stripped[cut + 1 :]
+        if not word or word.endswith(",") or not _NP_TOKEN.fullmatch(word):
             break
+        bare = word.lower()
         if word[:1].isupper() or bare in _NP_LOWER_OK or bare.endswith(("'s", "’s")):
-            position = match.start(1)
+            position = position - len(window) + cut + 1
             continue
         break
     return position

@@ -1,9 +1,10 @@
 """Finding topic words in text, minus the same words used in another sense.
 
-Each topic compiles to one regex: its keywords as a trie (case-insensitive,
-word-bounded) plus its patterns. Its exclude patterns are run only when the
-topic matched at all, and a topic word inside an exclude match does not count
-("peace prize", "trade truce", "UEFA sanctions").
+All topics' keywords, and the first words of their patterns and excludes, are
+found in one scan of the lower-cased text (see `literals`); each pattern is
+then tried only where one of its first words stands. A topic word inside a
+match of one of the topic's exclude patterns does not count ("peace prize",
+"trade truce", "UEFA sanctions").
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sources.extraction.trie import trie_pattern
+from sources.extraction.literals import LiteralScanner, literal_prefixes, lower_same_length
 from sources.records import TopicSpec
+
+_WORD_CHAR = re.compile(r"\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +31,13 @@ class TopicHit:
 
 
 @dataclass(frozen=True, slots=True)
-class _Compiled:
+class _Rule:
     topic: str
-    regex: re.Pattern[str]
-    exclude: re.Pattern[str] | None
+    kind: str
+    """"kw" (keyword), "pat" (pattern) or "exc" (exclude)."""
+    regex: re.Pattern[str] | None
+    number: int
+    """Tells rules apart, so one is tried once per position."""
 
 
 class TopicMatcher:
@@ -47,58 +53,99 @@ class TopicMatcher:
             ValueError: a pattern is not a valid regular expression (the
                 message names the topic and the pattern).
         """
-        compiled: list[_Compiled] = []
+        entries: dict[str, list[_Rule]] = {}
+        self._full_patterns: list[_Rule] = []
+        self._full_excludes: dict[str, list[_Rule]] = {}
+        number = 0
         for topic in topics:
-            parts: list[str] = []
-            keywords = [k.strip().lower() for k in topic.keywords if k.strip()]
-            if keywords:
-                parts.append(r"(?<!\w)(?:" + trie_pattern(sorted(set(keywords))) + r")(?!\w)")
-            for pattern in topic.patterns:
-                _check(topic.id, pattern)
-                parts.append("(?:" + pattern + ")")
-            if not parts:
-                continue
-            exclude = None
-            if topic.exclude:
-                for pattern in topic.exclude:
-                    _check(topic.id, pattern)
-                exclude = re.compile("|".join(f"(?:{p})" for p in topic.exclude), re.IGNORECASE)
-            compiled.append(
-                _Compiled(topic.id, re.compile("|".join(parts), re.IGNORECASE), exclude)
-            )
-        self._topics = tuple(compiled)
+            for keyword in topic.keywords:
+                key = lower_same_length(keyword.strip())
+                if key:
+                    entries.setdefault(key, []).append(_Rule(topic.id, "kw", None, number))
+                    number += 1
+            for kind, patterns in (("pat", topic.patterns), ("exc", topic.exclude)):
+                for pattern in patterns:
+                    regex = _compile(topic.id, pattern)
+                    rule = _Rule(topic.id, kind, regex, number)
+                    number += 1
+                    prefixes = literal_prefixes(pattern)
+                    if prefixes is None:
+                        if kind == "pat":
+                            self._full_patterns.append(rule)
+                        else:
+                            self._full_excludes.setdefault(topic.id, []).append(rule)
+                        continue
+                    for prefix in prefixes:
+                        entries.setdefault(prefix, []).append(rule)
+        self._scanner: LiteralScanner[_Rule] = LiteralScanner(entries)
         self.ids = tuple(topic.id for topic in topics)
 
-    def find(self, text: str) -> list[TopicHit]:
+    def find(self, text: str, low: str | None = None) -> list[TopicHit]:
         """Every topic word in the text that is not used in an excluded sense.
 
         Args:
             text: the text to scan.
+            low: `lower_same_length(text)`, if the caller has it already.
 
         Returns:
-            Hits sorted by position; one position may carry several topics.
+            Hits sorted by position, the longest per topic and start; one
+            position may carry several topics.
         """
-        hits: list[TopicHit] = []
-        for topic in self._topics:
-            found = [m for m in topic.regex.finditer(text) if m.end() > m.start()]
-            if not found:
-                continue
-            if topic.exclude is not None:
-                spans = [m.span() for m in topic.exclude.finditer(text)]
-                if spans:
-                    found = [m for m in found if not _inside(m.span(), spans)]
-            hits.extend(TopicHit(m.start(), m.end(), topic.topic, m.group()) for m in found)
+        if low is None:
+            low = lower_same_length(text)
+        spans: dict[tuple[str, int], int] = {}
+        excluded: dict[str, list[tuple[int, int]]] = {}
+        tried: set[tuple[int, int]] = set()
+        size = len(low)
+        for position, longest in self._scanner.scan(low):
+            for key, rule in self._scanner.at(longest):
+                if rule.kind == "kw":
+                    end = position + len(key)
+                    if end < size and _WORD_CHAR.match(low, end):
+                        continue
+                    _keep(spans, rule.topic, position, end)
+                    continue
+                if (rule.number, position) in tried or rule.regex is None:
+                    continue
+                tried.add((rule.number, position))
+                match = rule.regex.match(text, position)
+                if match is None or match.end() == match.start():
+                    continue
+                if rule.kind == "pat":
+                    _keep(spans, rule.topic, match.start(), match.end())
+                else:
+                    excluded.setdefault(rule.topic, []).append(match.span())
+        for rule in self._full_patterns:
+            for match in rule.regex.finditer(text) if rule.regex is not None else ():
+                if match.end() > match.start():
+                    _keep(spans, rule.topic, match.start(), match.end())
+        for topic in {topic for topic, _ in spans} & self._full_excludes.keys():
+            for rule in self._full_excludes[topic]:
+                if rule.regex is not None:
+                    excluded.setdefault(topic, []).extend(
+                        m.span() for m in rule.regex.finditer(text)
+                    )
+        hits = [
+            TopicHit(start, end, topic, text[start:end])
+            for (topic, start), end in spans.items()
+            if not _overlaps((start, end), excluded.get(topic, ()))
+        ]
         hits.sort(key=lambda hit: (hit.start, hit.topic))
         return hits
 
 
-def _check(topic_id: str, pattern: str) -> None:
+def _compile(topic_id: str, pattern: str) -> re.Pattern[str]:
     try:
-        re.compile(pattern)
+        return re.compile(pattern, re.IGNORECASE)
     except re.error as error:
         raise ValueError(f"topic {topic_id!r}: bad pattern {pattern!r}: {error}") from error
 
 
-def _inside(span: tuple[int, int], excluded: list[tuple[int, int]]) -> bool:
+def _keep(spans: dict[tuple[str, int], int], topic: str, start: int, end: int) -> None:
+    if spans.get((topic, start), -1) < end:
+        spans[(topic, start)] = end
+
+
+def _overlaps(span: tuple[int, int], excluded: Sequence[tuple[int, int]]) -> bool:
     start, end = span
     return any(ex_start < end and start < ex_end for ex_start, ex_end in excluded)

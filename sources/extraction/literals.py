@@ -1,0 +1,202 @@
+"""Literal prefixes of regexes, and one scan that finds them all.
+
+Python's regex engine tries every alternative of a pattern at every position
+of the text, so twenty topic patterns cost twenty passes. Most patterns start
+with one of a few words ("send", "deploy", "troops"); those words are found
+in one pass of a trie regex over the lower-cased text, and each pattern is
+then only tried with `match` where one of its first words occurs. A pattern
+whose first words cannot be told (it starts with `\\w+` or a character class)
+is simply run over the whole text, so any valid regex still works.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from sources.extraction.trie import trie_pattern
+
+try:  # The parser is private API; without it every pattern runs in full.
+    from re import _constants as _c  # type: ignore[attr-defined]
+    from re import _parser as _p  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - other Pythons
+    _p = None
+    _c = None
+
+T = TypeVar("T")
+
+_MAX_PREFIXES = 300
+_MAX_PREFIX_LEN = 12
+_MIN_PREFIX_LEN = 2
+
+
+def literal_prefixes(pattern: str, flags: int = re.IGNORECASE) -> tuple[str, ...] | None:
+    """Lower-cased strings one of which every match of `pattern` starts with.
+
+    Zero-width assertions at the start (`\\b`, lookarounds) are skipped, so a
+    match begins exactly where its prefix does.
+
+    Args:
+        pattern: a regular expression.
+        flags: the flags it is compiled with.
+
+    Returns:
+        The prefixes (none a prefix of another), or None when some match
+        could start with something not literal or shorter than two characters.
+    """
+    if _p is None:
+        return None
+    try:
+        parsed = _p.parse(pattern, flags)
+    except (re.error, RecursionError, TypeError, ValueError):
+        return None
+    try:
+        options = _sequence(list(parsed))
+    except (RecursionError, _Unbounded):
+        return None
+    if options is None:
+        return None
+    strings = {text for text, _ in options}
+    if not strings or min(len(s) for s in strings) < _MIN_PREFIX_LEN:
+        return None
+    # Keep only the shortest of strings that share a prefix: "send" covers "sending".
+    kept: list[str] = []
+    for text in sorted(strings, key=len):
+        if not any(text.startswith(k) for k in kept):
+            kept.append(text)
+    return tuple(sorted(kept))
+
+
+class _Unbounded(Exception):
+    """A pattern's start cannot be reduced to literals."""
+
+
+def _sequence(items: Sequence[tuple[Any, Any]]) -> list[tuple[str, bool]] | None:
+    # Each option is (text, complete): complete means everything so far was
+    # literal, so the next element may extend it.
+    results: list[tuple[str, bool]] = [("", True)]
+    for op, av in items:
+        if op is _c.AT or op is _c.ASSERT or op is _c.ASSERT_NOT:
+            if any(text for text, _ in results):
+                # A zero-width test after the first literal: stop extending here.
+                return [(text, False) for text, _ in results]
+            continue
+        element = _element(op, av)
+        if element is None:
+            return [(text, False) for text, _ in results]
+        extended: list[tuple[str, bool]] = []
+        for text, complete in results:
+            if not complete:
+                extended.append((text, False))
+                continue
+            for more, more_complete in element:
+                extended.append((text + more, more_complete))
+        if len(extended) > _MAX_PREFIXES:
+            return [(text, False) for text, _ in results]
+        results = extended
+        if all(not complete for _, complete in results):
+            break
+        if min(len(text) for text, _ in results) >= _MAX_PREFIX_LEN:
+            return [(text, False) for text, _ in results]
+    return results
+
+
+def _element(op: Any, av: Any) -> list[tuple[str, bool]] | None:
+    if op is _c.LITERAL:
+        return [(chr(av).lower(), True)]
+    if op is _c.SUBPATTERN:
+        return _sequence(list(av[-1]))
+    if op is _c.BRANCH:
+        options: list[tuple[str, bool]] = []
+        for branch in av[1]:
+            found = _sequence(list(branch))
+            if found is None:
+                return None
+            options.extend(found)
+        return options
+    if op is _c.IN:
+        chars: list[str] = []
+        for inner_op, inner_av in av:
+            if inner_op is _c.LITERAL:
+                chars.append(chr(inner_av).lower())
+            else:
+                return None
+        if not chars or len(chars) > 6:
+            return None
+        return [(c, True) for c in dict.fromkeys(chars)]
+    if op is _c.MAX_REPEAT or op is _c.MIN_REPEAT:
+        low, high, sub = av
+        inner = _sequence(list(sub))
+        if inner is None:
+            return None
+        repeated = [(text, complete and high == 1) for text, complete in inner]
+        if low == 0:
+            return [("", True), *repeated]
+        if low > 1:
+            repeated = [(text, False) for text, _ in repeated]
+        return repeated
+    return None
+
+
+class LiteralScanner(Generic[T]):
+    """Finds, in one pass, every place where one of many literals starts.
+
+    Literals are matched on the lower-cased text at word starts (and at
+    non-word characters, for prefixes like "'s"); the caller checks word
+    boundaries and runs the full pattern where needed.
+    """
+
+    def __init__(self, entries: Mapping[str, Sequence[T]]) -> None:
+        """Compile the literals into one trie regex.
+
+        Args:
+            entries: lower-case literal -> what it stands for (several may share one).
+        """
+        self._entries = {key: tuple(value) for key, value in entries.items() if key}
+        # The trie regex only ever reports a whole literal, so every literal
+        # that starts at the same place is a prefix of it: listed once, here.
+        chains: dict[str, tuple[tuple[str, T], ...]] = {}
+        for key in self._entries:
+            chain: list[tuple[str, T]] = []
+            for length in range(len(key), 0, -1):
+                values = self._entries.get(key[:length])
+                if values is not None:
+                    chain.extend((key[:length], value) for value in values)
+            chains[key] = tuple(chain)
+        self._chains = chains
+        body = trie_pattern(sorted(self._entries))
+        # A lookahead reports the longest literal at each start without
+        # consuming it, so literals that overlap are all seen.
+        self._regex = re.compile(r"(?:(?<!\w)|(?!\w))(?=(" + body + "))")
+
+    def scan(self, low: str, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
+        """Each start position in `low[start:end]` and the longest literal there."""
+        stop = len(low) if end is None else end
+        return [
+            (match.start(), match.group(1))
+            for match in self._regex.finditer(low, start, stop)
+            if match.start() + len(match.group(1)) <= stop
+        ]
+
+    def at(self, longest: str) -> tuple[tuple[str, T], ...]:
+        """Every literal that starts where `longest` was found, longest first."""
+        return self._chains.get(longest, ())
+
+
+def lower_same_length(text: str) -> str:
+    """`text.lower()`, keeping every character's position.
+
+    A few characters lower-case to two ("İ" -> "i̇"); they are kept as they are
+    so offsets in the lower-cased text stay valid in the original.
+
+    Args:
+        text: any string.
+
+    Returns:
+        A lower-cased string of the same length.
+    """
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)

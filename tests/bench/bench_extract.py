@@ -1,0 +1,148 @@
+"""How fast the extractor reads items (a benchmark script, not a test).
+
+Usage:
+    .venv/bin/python tests/bench/bench_extract.py [--items N] [--extra-aliases N] [--seconds S]
+
+Items are about 1,000 characters of news-like text assembled from sentences
+written for this script (statements, reported speech, quotes, and background
+sentences with and without topic words), so the mix exercises every stage.
+It prints items per second on one core for the default actors and topics, and
+again with `--extra-aliases` more aliases (5,000 by default) spread over extra
+actors and people, the size of a user's large config. Targets: 3,000 items/s
+with the default config, 1,000 items/s with 5,000 extra aliases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from sources.extraction import Extractor, load_default_specs  # noqa: E402
+from sources.records import ActorSpec, PersonSpec  # noqa: E402
+
+SPEAKERS = [
+    "Russian Foreign Minister Sergei Lavrov", "Kremlin spokesman Dmitry Peskov",
+    "President Volodymyr Zelensky", "French President Emmanuel Macron", "NATO chief Mark Rutte",
+    "German Chancellor Friedrich Merz", "Prime Minister Keir Starmer", "Moscow", "the Kremlin",
+    "Beijing", "Ankara", "Hungarian Prime Minister Viktor Orban", "UN Secretary-General Antonio Guterres",
+    "EU foreign policy chief Kaja Kallas", "Polish Prime Minister Donald Tusk", "Washington",
+]
+CLAIMS = [
+    "any peacekeeping force in Ukraine would need a UN Security Council mandate",
+    "Kyiv's path to NATO membership was irreversible",
+    "a 30-day ceasefire could only work if Russia stopped its strikes first",
+    "new sanctions on Russian oil exports would be adopted next month",
+    "the veto power of the permanent members should be curbed",
+    "there was no question of sending troops to Ukraine",
+    "peace talks would not start until the occupied regions were returned",
+    "the alliance was considering several options for a reassurance force",
+    "sanctions had failed and should be lifted",
+    "it would back a draft resolution calling for a truce",
+]
+CUES = ["said", "told reporters", "warned", "insisted", "stressed on Tuesday", "said in a statement"]
+BACKGROUND = [
+    "The meeting in Geneva lasted more than four hours and ended without a joint statement.",
+    "Heavy rain delayed the arrival of several delegations at the airport on Monday morning.",
+    "Officials from both sides exchanged lists of prisoners before the weekend, the ministry said.",
+    "Analysts expect the central bank to keep interest rates unchanged at its next meeting.",
+    "The city council approved a new budget for road repairs and public transport on Thursday.",
+    "Energy prices rose sharply across Europe during the first weeks of the cold season.",
+    "Thousands of people gathered in the main square to mark the anniversary of the independence.",
+    "The report, published on Wednesday, covers the first half of the year and runs to 80 pages.",
+    "Air defence units shot down most of the drones launched overnight, according to the military.",
+    "The football federation imposed sanctions on the club after its fans lit flares.",
+    "He added that the trade truce between the two economies would be extended for 90 days.",
+    "The exhibition opens next week and will run until the end of February in the national museum.",
+]
+
+
+def make_item(rng: random.Random) -> str:
+    """One item of roughly 1,000 characters: a few statements among background sentences."""
+    parts: list[str] = []
+    while sum(len(p) + 1 for p in parts) < 950:
+        roll = rng.random()
+        speaker = rng.choice(SPEAKERS)
+        claim = rng.choice(CLAIMS)
+        if roll < 0.25:
+            parts.append(f"{speaker} {rng.choice(CUES)} that {claim}.")
+        elif roll < 0.35:
+            parts.append(f'"We believe {claim}," {speaker} said.')
+        elif roll < 0.42:
+            parts.append(f"According to {speaker}, {claim}.")
+        else:
+            parts.append(rng.choice(BACKGROUND))
+    return " ".join(parts)
+
+
+def extra_actors(count: int, rng: random.Random) -> list[ActorSpec]:
+    """Made-up actors and people carrying `count` aliases in all."""
+    syllables = ["ka", "lo", "mir", "dan", "vel", "tor", "sha", "ri", "nov", "ber", "gu", "lin",
+                 "ost", "fer", "ma", "zhu", "ta", "rek", "pol", "an"]
+
+    def word() -> str:
+        return "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))).capitalize()
+
+    actors: list[ActorSpec] = []
+    made = 0
+    index = 0
+    while made < count:
+        aliases = tuple(f"{word()} {word()}" if rng.random() < 0.5 else word() for _ in range(4))
+        people = tuple(
+            PersonSpec(f"{word()} {word()}", (word(),), "Foreign Minister") for _ in range(3)
+        )
+        actors.append(ActorSpec(f"extra-{index}", word(), aliases, people))
+        made += 1 + len(aliases) + 2 * len(people)
+        index += 1
+    return actors
+
+
+def rate(extractor: Extractor, items: list[str], seconds: float) -> float:
+    """Items per second over whole passes through `items`, for at least `seconds`."""
+    for text in items[:50]:
+        extractor.extract(text)  # warm up caches
+    done = 0
+    began = time.perf_counter()
+    while True:
+        for text in items:
+            extractor.extract(text)
+        done += len(items)
+        elapsed = time.perf_counter() - began
+        if elapsed >= seconds:
+            return done / elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print items per second."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=1000, help="distinct items to cycle through")
+    parser.add_argument("--extra-aliases", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=3.0, help="minimum time per measurement")
+    args = parser.parse_args(argv)
+    rng = random.Random(20240601)
+    items = [make_item(rng) for _ in range(args.items)]
+    mean_len = sum(map(len, items)) / len(items)
+    actors, topics = load_default_specs()
+    began = time.perf_counter()
+    extractor = Extractor(actors, topics)
+    build = time.perf_counter() - began
+    statements = sum(len(extractor.extract(text)) for text in items)
+    print(f"items: {len(items)} of {mean_len:.0f} characters on average, "
+          f"{statements / len(items):.1f} statements each")
+    print(f"default config   build {build * 1000:6.1f} ms   "
+          f"{rate(extractor, items, args.seconds):7.0f} items/s")
+    more = (*actors, *extra_actors(args.extra_aliases, rng))
+    began = time.perf_counter()
+    big = Extractor(more, topics)
+    build = time.perf_counter() - began
+    print(f"+{args.extra_aliases} aliases    build {build * 1000:6.1f} ms   "
+          f"{rate(big, items, args.seconds):7.0f} items/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
