@@ -18,6 +18,14 @@ Design notes:
 - Redirects are followed by hand so that each target's scheme is checked:
   only http and https, never `file:` or `data:` (a feed must not be able to
   make us read local files).
+- A redirect may not lead into a more private network than the one it came
+  from (server-side request forgery, OWASP "SSRF"): a public feed that
+  redirects to 127.0.0.1, 10.x or 169.254.169.254 (cloud metadata) is
+  refused before any packet goes there. A feed the user configured on a
+  private or loopback host is theirs to fetch, and may redirect within that
+  same kind of network. Hosts are resolved with the event loop's
+  `getaddrinfo`; the connection resolves again, so a DNS server that answers
+  differently the second time (rebinding) is not stopped by this check.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import asyncio
 import dataclasses
 import email.utils
 import importlib.metadata
+import ipaddress
 import os
 import re
 import socket
@@ -61,6 +70,10 @@ _SLICE: Final = 64 * 1024
 # "zstd" if those packages were installed, and decode them without one.
 _ACCEPT_ENCODING: Final = "gzip, deflate"
 _CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+_PUBLIC: Final = "public"
+_NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
+"""RFC 6052's well-known prefix: the last 32 bits are an IPv4 address."""
 
 
 def default_user_agent() -> str:
@@ -140,6 +153,93 @@ def _size_text(n: int) -> str:
 
 def _seconds_text(seconds: float) -> str:
     return f"{seconds:g} s"
+
+
+def address_kind(address: str) -> str | None:
+    """Name the kind of network an IP address is on, for the redirect rule.
+
+    IPv4 addresses carried inside IPv6 (mapped, 6to4, Teredo, NAT64) are
+    judged by the IPv4 address, since that is where the packets end up.
+
+    Args:
+        address: an IP address as text ("10.0.0.1", "::1", "fe80::1%eth0").
+
+    Returns:
+        "loopback", "link-local", "private" (RFC 1918, unique local,
+        carrier-grade NAT and other non-global ranges), "reserved"
+        (unspecified, multicast, reserved) or "public"; None when `address`
+        is not an IP address.
+    """
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+            address.split("%", 1)[0]
+        )
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip.teredo is not None:
+            ip = ip.teredo[1]
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return "reserved"
+    if ip.is_private or not ip.is_global:
+        return "private"
+    return _PUBLIC
+
+
+def redirect_refusal(source_kinds: frozenset[str], target_kinds: frozenset[str]) -> str | None:
+    """Judge a redirect by the kinds of network it leaves and enters.
+
+    A redirect may stay within the kind of network the previous URL was on,
+    or go to the public internet; never into a more private one. When the
+    source's kind is unknown (its host did not resolve here, as behind a
+    proxy), it is taken as public, the strictest case.
+
+    Args:
+        source_kinds: `address_kind` of each address of the host redirecting.
+        target_kinds: `address_kind` of each address the target host has.
+
+    Returns:
+        The kind of network refused ("private", "loopback", ...), or None if
+        the redirect may be followed.
+    """
+    source = source_kinds or frozenset({_PUBLIC})
+    for kind in sorted(target_kinds):
+        if kind == _PUBLIC:
+            continue
+        # Every address of the source must share the kind: a host with one
+        # public address is reachable from outside and gets no trust.
+        if source != frozenset({kind}):
+            return kind
+    return None
+
+
+async def _host_kinds(url: httpx.URL) -> frozenset[str]:
+    """The kinds of network `url`'s host is on; empty if it does not resolve here."""
+    kind = address_kind(url.host)
+    if kind is not None:
+        return frozenset({kind})
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(
+            url.host, url.port or (443 if url.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
+    except (OSError, UnicodeError):
+        # Not resolvable here (a proxy may still reach it): the connection
+        # attempt will say what is wrong, and a source we cannot place is
+        # treated as public by `redirect_refusal`.
+        return frozenset()
+    kinds = {address_kind(str(info[4][0])) for info in infos}
+    return frozenset(k for k in kinds if k is not None)
 
 
 class _FetchFailedError(Exception):
@@ -325,6 +425,7 @@ class Fetcher:
             # The deadline starts once the first request may go out: time spent
             # queueing behind other feeds is not this feed's fault.
             async with asyncio.timeout(None) as deadline:
+                source_kinds: frozenset[str] | None = None
                 for hop in range(MAX_REDIRECTS + 1):
                     current = str(target)
                     # Host limit before the global one, so a feed waiting for a
@@ -341,6 +442,18 @@ class Fetcher:
                         raise _FetchFailedError(
                             f"too many redirects (more than {MAX_REDIRECTS})", final_url=current
                         )
+                    # Judged before the next request, so nothing is ever sent
+                    # to an address the rule refuses.
+                    if source_kinds is None:
+                        source_kinds = await _host_kinds(target)
+                    target_kinds = await _host_kinds(outcome)
+                    refused = redirect_refusal(source_kinds, target_kinds)
+                    if refused is not None:
+                        raise _FetchFailedError(
+                            f"redirect to a {refused} address refused: {_one_line(str(outcome))}",
+                            final_url=current,
+                        )
+                    source_kinds = target_kinds
                     target = outcome
         except TimeoutError:
             message = f"timed out after {_seconds_text(self.settings.timeout)}"
@@ -663,7 +776,9 @@ __all__ = [
     "MAX_REDIRECTS",
     "MAX_RETRY_AFTER",
     "Fetcher",
+    "address_kind",
     "default_user_agent",
     "is_local_path",
     "parse_retry_after",
+    "redirect_refusal",
 ]
