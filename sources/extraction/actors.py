@@ -251,9 +251,11 @@ class AliasIndex:
         self.people: tuple[tuple[str, PersonSpec], ...] = tuple(
             (actor.id, person) for actor in actors for person in actor.people
         )
-        self._scanner: LiteralScanner[Entry] = LiteralScanner(
-            {key: (entry,) for key, entry in table.items()}
-        )
+        self.literals: dict[str, tuple[Entry, ...]] = {
+            key: (entry,) for key, entry in table.items()
+        }
+        """Lower-case alias -> what it names, for a scanner shared with topics and cues."""
+        self._scanner: LiteralScanner[Entry] | None = None
 
     def entry(self, matched: str) -> Entry | None:
         """What a matched alias names, or None when its case rules it out."""
@@ -270,12 +272,19 @@ class AliasIndex:
             return None
         return entry
 
-    def find(self, text: str, low: str | None = None) -> list[Mention]:
+    def find(
+        self,
+        text: str,
+        low: str | None = None,
+        found: Sequence[tuple[int, Sequence[tuple[str, Entry]]]] | None = None,
+    ) -> list[Mention]:
         """Every actor, person and venue named in the text, in order.
 
         Args:
             text: the text to scan.
             low: `lower_same_length(text)`, if the caller has it already.
+            found: the aliases a shared scan found: (position, aliases
+                starting there, longest first); scanned here when None.
 
         Returns:
             Mentions, including venues (actor "") so callers can tell an
@@ -285,23 +294,28 @@ class AliasIndex:
             low = lower_same_length(text)
         mentions: list[Mention] = []
         previous_end = 0
+        if found is None:
+            if self._scanner is None:
+                self._scanner = LiteralScanner(self.literals)
+            scanner = self._scanner
+            found = [(start, scanner.at(longest)) for start, longest in scanner.scan(low)]
         size = len(low)
         taken_until = 0
-        for start, longest in self._scanner.scan(low):
+        for start, chain in found:
             if start < taken_until:
                 continue
-            found: tuple[int, Entry] | None = None
-            for key, entry in self._scanner.at(longest):
+            chosen: tuple[int, Entry] | None = None
+            for key, entry in chain:
                 end = start + len(key)
                 if end < size and _WORD.match(low, end):
                     continue
                 if entry.exact is not None and text[start:end].replace("’", "'") != entry.exact:
                     continue
-                found = (end, entry)
+                chosen = (end, entry)
                 break
-            if found is None:
+            if chosen is None:
                 continue
-            end, entry = found
+            end, entry = chosen
             taken_until = end
             after = text[end : end + 2]
             possessive = after in ("'s", "’s", "'S", "’S") or (

@@ -8,8 +8,9 @@ in lexicon order, so the most specific cue at a position still wins.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sources.extraction.lexicon import CUES, CueKind
@@ -43,11 +44,9 @@ class CueFinder:
                 continue
             for prefix in prefixes:
                 entries.setdefault(prefix, []).append(number)
-        self._scanner: LiteralScanner[int] = LiteralScanner(entries)
-        # Cues to try where each literal is found, in lexicon order.
-        self._order = {
-            key: tuple(sorted({number for _, number in self._scanner.at(key)})) for key in entries
-        }
+        self.literals: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in entries.items()}
+        """Lower-case first words -> cue numbers, for a scanner shared with aliases and topics."""
+        self._scanner: LiteralScanner[int] | None = None
         self._fallback = (
             re.compile(
                 "|".join(f"(?P<c{n}>{CUES[n][0]})" for n in self._unindexed) + r"(?!\w)",
@@ -57,7 +56,14 @@ class CueFinder:
             else None
         )
 
-    def find(self, text: str, low: str, start: int, end: int) -> Iterator[CueMatch]:
+    def find(
+        self,
+        text: str,
+        low: str,
+        start: int,
+        end: int,
+        found: Sequence[tuple[int, Sequence[int]]] | None = None,
+    ) -> Iterator[CueMatch]:
         """Cues in `text[start:end]`, left to right, not overlapping.
 
         Args:
@@ -65,26 +71,39 @@ class CueFinder:
             low: the text lower-cased, same length.
             start: where to begin.
             end: where to stop.
+            found: what a shared scan found: (position, cue numbers to try
+                there, in lexicon order), covering at least `start:end`.
 
         Yields:
             Each cue with its kind and polarity.
         """
-        found: list[tuple[int, int, int]] = []
-        for position, longest in self._scanner.scan(low, start, end):
+        if found is None:
+            if self._scanner is None:
+                self._scanner = LiteralScanner(self.literals)
+            scanner = self._scanner
+            found = [
+                (position, sorted({number for _, number in scanner.at(longest)}))
+                for position, longest in scanner.scan(low, start, end)
+            ]
+        matched: list[tuple[int, int, int]] = []
+        low_index = bisect.bisect_left(found, start, key=lambda item: item[0])
+        for position, numbers in found[low_index:]:
+            if position >= end:
+                break
             if position and text[position - 1] in "’'" and text[position].isalpha():
                 continue  # "Russia's", "don't": not a word of its own
-            for number in self._order.get(longest, ()):
+            for number in numbers:
                 match = self._regexes[number].match(text, position, end)
                 if match is not None:
-                    found.append((position, match.end(), number))
+                    matched.append((position, match.end(), number))
                     break
         if self._fallback is not None:
             for match in self._fallback.finditer(text, start, end):
                 if match.lastgroup is not None:
-                    found.append((match.start(), match.end(), int(match.lastgroup[1:])))
-        found.sort()
+                    matched.append((match.start(), match.end(), int(match.lastgroup[1:])))
+        matched.sort()
         taken_until = start
-        for cue_start, cue_end, number in found:
+        for cue_start, cue_end, number in matched:
             if cue_start < taken_until:
                 continue
             taken_until = cue_end

@@ -14,6 +14,7 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sources.extraction.actors import AliasIndex, Mention, role_groups
 from sources.extraction.cues import FINDER
@@ -27,7 +28,7 @@ from sources.extraction.lexicon import (
     ROLE_NOUNS,
     CueKind,
 )
-from sources.extraction.literals import lower_same_length
+from sources.extraction.literals import LiteralScanner, lower_same_length
 from sources.extraction.sentences import Sentence, split_sentences
 from sources.extraction.stance import CueInfo, judge
 from sources.extraction.topics import TopicHit, TopicMatcher
@@ -134,6 +135,7 @@ class _Context:
 
     text: str
     low: str
+    cue_found: list[tuple[int, tuple[int, ...]]]
     sentences: list[Sentence]
     mentions: list[Mention]
     mention_starts: list[int]
@@ -161,6 +163,39 @@ class Extractor:
         self._people_roles = {
             id(person): role_groups(person.role) for _, person in self._aliases.people
         }
+        # One scan of each text finds aliases, topic words and cue words
+        # together: a pass of the regex engine costs about as much as all the
+        # Python work on a short item, so three passes would triple it.
+        merged: dict[str, list[tuple[int, Any]]] = {}
+        for tag, literals in enumerate(
+            (self._aliases.literals, self._topics.literals, FINDER.literals)
+        ):
+            for key, values in literals.items():
+                merged.setdefault(key, []).extend((tag, value) for value in values)
+        self._scanner: LiteralScanner[tuple[int, Any]] = LiteralScanner(merged)
+        self._chains: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[int, ...]]] = {}
+        for key in merged:
+            chain = self._scanner.at(key)
+            self._chains[key] = (
+                tuple((k, v) for k, (tag, v) in chain if tag == 0),
+                tuple((k, v) for k, (tag, v) in chain if tag == 1),
+                tuple(sorted({v for _, (tag, v) in chain if tag == 2})),
+            )
+
+    def _scan(self, low: str) -> tuple[list[Any], list[Any], list[tuple[int, tuple[int, ...]]]]:
+        aliases: list[Any] = []
+        topics: list[Any] = []
+        cues: list[tuple[int, tuple[int, ...]]] = []
+        chains = self._chains
+        for position, longest in self._scanner.scan(low):
+            alias_chain, topic_chain, cue_numbers = chains[longest]
+            if alias_chain:
+                aliases.append((position, alias_chain))
+            if topic_chain:
+                topics.append((position, topic_chain))
+            if cue_numbers:
+                cues.append((position, cue_numbers))
+        return aliases, topics, cues
 
     def tag(self, text: str, *, title: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Actors and topics mentioned anywhere in an item, for tagging it.
@@ -175,8 +210,9 @@ class Extractor:
         try:
             whole = _join(title, text)
             low = lower_same_length(whole)
-            actors = {m.actor for m in self._aliases.find(whole, low) if m.actor}
-            topics = {hit.topic for hit in self._topics.find(whole, low)}
+            alias_found, topic_found, _ = self._scan(low)
+            actors = {m.actor for m in self._aliases.find(whole, low, alias_found) if m.actor}
+            topics = {hit.topic for hit in self._topics.find(whole, low, topic_found)}
             return tuple(sorted(actors)), tuple(sorted(topics))
         except Exception:  # noqa: BLE001 - tagging must never stop a poll round
             return (), ()
@@ -202,7 +238,8 @@ class Extractor:
     def _extract(self, text: str, title: str) -> list[Extraction]:
         whole = _join(title, text)
         low = lower_same_length(whole)
-        hits = self._topics.find(whole, low)
+        alias_found, topic_found, cue_found = self._scan(low)
+        hits = self._topics.find(whole, low, topic_found)
         if not hits:
             return []
         title_len = len(title[:500].strip())
@@ -212,10 +249,11 @@ class Extractor:
         body_offset = title_len + 2 if title_len else 0
         for sentence in split_sentences(whole[body_offset:], offset=body_offset):
             sentences.append(sentence)
-        mentions = self._aliases.find(whole, low)
+        mentions = self._aliases.find(whole, low, alias_found)
         ctx = _Context(
             whole,
             low,
+            cue_found,
             sentences,
             mentions,
             [m.start for m in mentions],
@@ -275,7 +313,7 @@ class Extractor:
         mentions = [m for m in self._mentions_in(ctx, s_start, s_end) if m.actor]
         quotes = _quote_spans(text, s_start, s_end)
         asides = [(m.start() + s_start, m.end() + s_start) for m in _ASIDE.finditer(sentence.text)]
-        cues = self._cues(text, ctx.low, s_start, s_end)
+        cues = self._cues(text, ctx.low, s_start, s_end, ctx.cue_found)
         attributions: list[_Attribution] = []
         if sentence.headline:
             headline = self._headline(ctx, sentence, mentions)
@@ -314,9 +352,16 @@ class Extractor:
                 ctx.last_subject = (attribution.subjects[0], index)
         return [a for a in attributions if a.cue.kind is not CueKind.NULL]
 
-    def _cues(self, text: str, low: str, start: int, end: int) -> list[_Cue]:
+    def _cues(
+        self,
+        text: str,
+        low: str,
+        start: int,
+        end: int,
+        found: list[tuple[int, tuple[int, ...]]],
+    ) -> list[_Cue]:
         cues: list[_Cue] = []
-        for match in FINDER.find(text, low, start, end):
+        for match in FINDER.find(text, low, start, end, found):
             kind = match.kind
             cue_start = match.start
             before = text[max(start, cue_start - 40) : cue_start]

@@ -77,15 +77,24 @@ class TopicMatcher:
                         continue
                     for prefix in prefixes:
                         entries.setdefault(prefix, []).append(rule)
-        self._scanner: LiteralScanner[_Rule] = LiteralScanner(entries)
+        self.literals: dict[str, tuple[_Rule, ...]] = {k: tuple(v) for k, v in entries.items()}
+        """Lower-case literal -> the rules it starts, for a scanner shared with aliases and cues."""
+        self._scanner: LiteralScanner[_Rule] | None = None
         self.ids = tuple(topic.id for topic in topics)
 
-    def find(self, text: str, low: str | None = None) -> list[TopicHit]:
+    def find(
+        self,
+        text: str,
+        low: str | None = None,
+        found: Sequence[tuple[int, Sequence[tuple[str, _Rule]]]] | None = None,
+    ) -> list[TopicHit]:
         """Every topic word in the text that is not used in an excluded sense.
 
         Args:
             text: the text to scan.
             low: `lower_same_length(text)`, if the caller has it already.
+            found: the literals a shared scan found: (position, rules whose
+                literal starts there); scanned here when None.
 
         Returns:
             Hits sorted by position, the longest per topic and start; one
@@ -96,9 +105,14 @@ class TopicMatcher:
         spans: dict[tuple[str, int], int] = {}
         excluded: dict[str, list[tuple[int, int]]] = {}
         tried: set[tuple[int, int]] = set()
+        if found is None:
+            if self._scanner is None:
+                self._scanner = LiteralScanner(self.literals)
+            scanner = self._scanner
+            found = [(start, scanner.at(longest)) for start, longest in scanner.scan(low)]
         size = len(low)
-        for position, longest in self._scanner.scan(low):
-            for key, rule in self._scanner.at(longest):
+        for position, chain in found:
+            for key, rule in chain:
                 if rule.kind == "kw":
                     end = position + len(key)
                     if end < size and _WORD_CHAR.match(low, end):

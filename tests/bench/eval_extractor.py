@@ -155,10 +155,10 @@ def speed(records: list[dict[str, Any]], extractor: Extractor, rounds: int = 5) 
     texts = [record["text"] for record in records]
     best = float("inf")
     for _ in range(rounds):
-        began = time.perf_counter()
+        began = time.process_time()
         for text in texts:
             extractor.extract(text)
-        best = min(best, time.perf_counter() - began)
+        best = min(best, time.process_time() - began)
     return len(texts) / best if best > 0 else float("inf")
 
 
