@@ -10,6 +10,7 @@ non-actors: being longer, they win over the "UN" inside them.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -363,6 +364,7 @@ class AliasIndex:
         return mentions
 
 
+@functools.lru_cache(maxsize=4096)
 def role_groups(role: str) -> frozenset[str]:
     """The office groups a role string belongs to ("UN ambassador" -> {"envoy"}).
 

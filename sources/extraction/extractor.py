@@ -92,6 +92,8 @@ _ENDS_WITH_THAT = re.compile(r"\b(?:that|which)$", re.IGNORECASE)
 _SUBORDINATE_BEFORE = re.compile(
     r"\b(?:when|whether|if|once|unless|until|before|after)\s+(?:[\w’'-]+\s+){0,4}$", re.IGNORECASE
 )
+_PRONOUN_WORDS = frozenset(("he", "she", "they", "it", "we"))
+_ROLE_OPENERS = frozenset(("the", "that", "this"))
 _AND_BEFORE = re.compile(r"\band\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _PRONOUN_LEAD = re.compile(r"\s*(?P<pro>he|she|they)\s", re.IGNORECASE)
 _CLAUSE_OPENER = re.compile(
@@ -459,7 +461,8 @@ class Extractor:
             gap_start = sentence.start
         gap = text[gap_start : cue.start]
         gap_clean = _remove_spans(gap, gap_start, asides if cue_aside is None else [])
-        pronoun = _PRONOUN_SUBJECT.search(gap_clean)
+        gap_words = set(gap_clean.lower().split())
+        pronoun = _PRONOUN_SUBJECT.search(gap_clean) if gap_words & _PRONOUN_WORDS else None
         pronoun_at = gap_start + pronoun.start("pro") if pronoun is not None else -1
         if pronoun is None and _AND_BEFORE.search(gap_clean):
             # "he met with President Zelensky and suggested": the subject is the
@@ -473,7 +476,11 @@ class Extractor:
                 if first and first[0] is not nearest:
                     nearest = first[0]
                     gap_clean = ""
-        role = _ROLE_SUBJECT.search(gap_clean) if pronoun is None else None
+        role = (
+            _ROLE_SUBJECT.search(gap_clean)
+            if pronoun is None and gap_words & _ROLE_OPENERS
+            else None
+        )
         if nearest is not None and pronoun is None and role is None:
             if len(gap_clean) <= _SUBJECT_GAP and not _breaks_subject(gap_clean):
                 if _SUBORDINATE_BEFORE.search(

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - other Pythons
 
 T = TypeVar("T")
 
+_WORD_CHAR = re.compile(r"\w")
 _MAX_PREFIXES = 300
 _MAX_PREFIX_LEN = 12
 _MIN_PREFIX_LEN = 2
@@ -165,19 +166,43 @@ class LiteralScanner(Generic[T]):
                     chain.extend((key[:length], value) for value in values)
             chains[key] = tuple(chain)
         self._chains = chains
-        body = trie_pattern(sorted(self._entries))
-        # A lookahead reports the longest literal at each start without
-        # consuming it, so literals that overlap are all seen.
-        self._regex = re.compile(r"(?:(?<!\w)|(?!\w))(?=(" + body + "))")
+        # The scan consumes the non-word character before each word and looks
+        # ahead for the longest literal there: starting with a character class
+        # lets the regex engine skip through the text in C, and the lookahead
+        # reports overlapping literals (every word start is tried).
+        word_keys = sorted(k for k in self._entries if _WORD_CHAR.match(k))
+        other_keys = sorted(k for k in self._entries if not _WORD_CHAR.match(k))
+        word_body = trie_pattern(word_keys)
+        self._regex = re.compile(r"\W(?=(" + word_body + "))")
+        self._at_start = re.compile(r"(?=(" + word_body + "))")
+        self._other = re.compile("(" + trie_pattern(other_keys) + ")") if other_keys else None
 
     def scan(self, low: str, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
-        """Each start position in `low[start:end]` and the longest literal there."""
+        """Each start position in `low[start:end]` and the longest literal there.
+
+        Args:
+            low: lower-cased text.
+            start: where to begin; a literal must start at a word start at or after it.
+            end: where to stop; literals must end by it.
+
+        Returns:
+            (position, longest literal) pairs, in order.
+        """
         stop = len(low) if end is None else end
-        return [
-            (match.start(), match.group(1))
-            for match in self._regex.finditer(low, start, stop)
-            if match.start() + len(match.group(1)) <= stop
-        ]
+        found: list[tuple[int, str]] = []
+        if start == 0:
+            first = self._at_start.match(low, 0, stop)
+            if first is not None and first.group(1):
+                found.append((0, first.group(1)))
+        for match in self._regex.finditer(low, max(start - 1, 0), stop):
+            literal = match.group(1)
+            position = match.start() + 1
+            if position >= start and position + len(literal) <= stop:
+                found.append((position, literal))
+        if self._other is not None:
+            found.extend((m.start(), m.group(1)) for m in self._other.finditer(low, start, stop))
+            found.sort()
+        return found
 
     def at(self, longest: str) -> tuple[tuple[str, T], ...]:
         """Every literal that starts where `longest` was found, longest first."""

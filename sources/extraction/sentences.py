@@ -21,7 +21,6 @@ _MAX_QUOTE_CHARS = 1500
 """An opened quotation longer than this is taken to be unbalanced and closed."""
 
 _EVENT = re.compile(r"[\"“”«»„]|\n+|[.!?…]+[\"'”’»)\]]*(?=\s|$)")
-_WORD_BEFORE = re.compile(r"([\w.’'-]+)$")
 _NEXT_START = re.compile(r"\s*(\S)(\S*)")
 _ATTRIBUTION_TAIL = re.compile(
     r"\s*(?:(?:[\w’'.-]+,?\s+){0,6}?(?:said|says|asked|asks|added|adds|told|wrote|stated|"
@@ -112,10 +111,11 @@ def _ends_sentence(text: str, pos: int, end: int, token: str, closes_quote: bool
         return False
     if token[0] != ".":
         return True
-    before = _WORD_BEFORE.search(text, max(0, pos - 40), pos)
-    if before is None:
+    window = text[max(0, pos - 40) : pos]
+    word = window.rsplit(None, 1)[-1] if window.strip() else ""
+    if not word:
         return True
-    word = before.group(1).lower().lstrip("(\"'“‘")
+    word = word.lower().lstrip("(\"'“‘")
     if len(word) == 1 and word.isalpha():
         return False  # an initial: "Donald J. Trump"
     if word in ABBREVIATIONS:

@@ -34,6 +34,8 @@ from sources.extraction.lexicon import (
     SUPPORT_WORDS,
     CueKind,
 )
+from sources.extraction.literals import literal_prefixes
+from sources.extraction.trie import trie_pattern
 from sources.records import Stance
 
 _CONDITION = re.compile(r"(?<!\w)(?:" + CONDITION_MARKERS + r")(?!\w)", re.IGNORECASE)
@@ -46,20 +48,31 @@ _CONDITION_END = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_BREAK = re.compile(CLAUSE_BREAKS, re.IGNORECASE)
-_POLARITY = re.compile(
-    r"(?<!\w)(?:(?P<neg>"
-    + NEGATORS
-    + r")|(?P<hedge>"
-    + HEDGE_WORDS
-    + r")|(?P<opp>"
-    + OPPOSE_WORDS
-    + r")|(?P<sup>"
-    + SUPPORT_WORDS
-    + r")|(?P<end>"
-    + SCOPE_ENDERS
-    + r"))(?!\w)|(?P<stop>[,;:])",
-    re.IGNORECASE,
+_POLARITY_PARTS = (
+    ("neg", NEGATORS),
+    ("hedge", HEDGE_WORDS),
+    ("opp", OPPOSE_WORDS),
+    ("sup", SUPPORT_WORDS),
+    ("end", SCOPE_ENDERS),
 )
+
+
+def _polarity_regex() -> re.Pattern[str]:
+    # The word lists are long alternations; a lookahead over a trie of their
+    # first letters lets the engine skip most words after a few steps.
+    prefixes: set[str] = set()
+    for _, words in _POLARITY_PARTS:
+        found = literal_prefixes(r"\b(?:" + words + r")")
+        if found is None:
+            prefixes = set()
+            break
+        prefixes.update(found)
+    gate = "(?=" + trie_pattern(sorted(prefixes)) + ")" if prefixes else ""
+    body = "|".join(f"(?P<{name}>{words})" for name, words in _POLARITY_PARTS)
+    return re.compile(r"(?<!\w)" + gate + r"(?:" + body + r")(?!\w)|(?P<stop>[,;:])", re.IGNORECASE)
+
+
+_POLARITY = _polarity_regex()
 _DENIAL = re.compile(
     r"^\s*(?:the\s+|these\s+|such\s+|any\s+|western\s+|media\s+)?" + DENIAL_OBJECTS + r"\b",
     re.IGNORECASE,
