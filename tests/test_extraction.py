@@ -1,4 +1,4 @@
-"""The extractor on the seed article and on sentences written for each rule."""
+"""The extractor, rule by rule, on sentences written for these tests (and the seed article)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,30 @@ from pathlib import Path
 
 import pytest
 
-from sources.extraction import Extractor, load_default_specs
-from sources.records import Extraction, Stance
+from sources.extraction import MAX_CHARS, Extractor, load_default_specs
+from sources.records import ActorSpec, Extraction, PersonSpec, Stance, TopicSpec
 
 SEED = Path("/work/shared/eval/seed-article.txt")
 
 
 @pytest.fixture(scope="module")
 def extractor() -> Extractor:
-    """One extractor for the module: compiling the alias trie is the slow part."""
+    """One extractor for the module: it is immutable, and compiling it is the slow part."""
     actors, topics = load_default_specs()
     return Extractor(actors, topics)
 
 
-def _find(found: list[Extraction], actor: str, topic: str) -> list[Extraction]:
-    return [e for e in found if e.actor == actor and e.topic == topic]
+def pairs(found: list[Extraction]) -> set[tuple[str, str]]:
+    return {(e.actor, e.topic) for e in found}
+
+
+def only(found: list[Extraction], actor: str, topic: str) -> Extraction:
+    matches = [e for e in found if e.actor == actor and e.topic == topic]
+    assert len(matches) == 1, found
+    return matches[0]
+
+
+# --- the seed article ----------------------------------------------------------
 
 
 @pytest.mark.skipif(not SEED.exists(), reason="seed article not available")
@@ -35,6 +44,503 @@ def test_the_seed_article_yields_its_five_statements(extractor: Extractor) -> No
     ]
     for actor, speaker, topic, stance in wanted:
         matches = [
-            e for e in _find(found, actor, topic) if e.speaker == speaker and e.stance is stance
+            e
+            for e in found
+            if (e.actor, e.speaker, e.topic, e.stance) == (actor, speaker, topic, stance)
         ]
         assert matches, (actor, speaker, topic, stance)
+    ceasefire = next(e for e in found if e.actor == "russia" and e.topic == "ceasefire")
+    assert ceasefire.condition is not None and "NATO membership" in ceasefire.condition
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="seed article not available")
+def test_the_seed_article_does_not_make_the_security_council_speak(extractor: Extractor) -> None:
+    found = extractor.extract(SEED.read_text(encoding="utf-8"))
+    assert "united-nations" not in {e.actor for e in found}
+
+
+# --- sentences -----------------------------------------------------------------
+
+
+def test_abbreviations_do_not_cut_a_sentence_in_two(extractor: Extractor) -> None:
+    text = (
+        "At 9 a.m. on Jan. 12 the U.S. envoy, Gen. Keith Kellogg, said Washington backed "
+        "a 30-day ceasefire. The weather was cold."
+    )
+    found = extractor.extract(text)
+    statement = only(found, "united-states", "ceasefire")
+    assert statement.speaker == "Keith Kellogg"
+    assert statement.claim.startswith("At 9 a.m.") and statement.claim.endswith("ceasefire.")
+
+
+def test_a_quotation_stays_whole_and_keeps_its_speaker(extractor: Extractor) -> None:
+    text = (
+        '"There will be no foreign troops in Ukraine. Not now, not later," Lavrov said on '
+        "Friday. The meeting ended early."
+    )
+    statement = only(extractor.extract(text), "russia", "peacekeeping")
+    assert statement.speaker == "Sergei Lavrov"
+    assert statement.stance is Stance.OPPOSES
+    assert "Not now" in statement.claim
+
+
+def test_an_exclamation_is_glued_back_to_its_speaker(extractor: Extractor) -> None:
+    text = '"We reject this so-called truce!" Peskov said. Nothing else was agreed.'
+    statement = only(extractor.extract(text), "russia", "ceasefire")
+    assert statement.speaker == "Dmitry Peskov"
+    assert statement.stance is Stance.OPPOSES
+
+
+def test_a_quoted_question_states_nothing(extractor: Extractor) -> None:
+    text = '"Who would ever trust a ceasefire signed by Moscow?" asked Zelensky.'
+    assert extractor.extract(text) == []
+
+
+def test_a_quote_that_runs_on_keeps_its_speaker(extractor: Extractor) -> None:
+    text = (
+        '"Europe must be ready," Macron said on Tuesday. '
+        '"We will send a reassurance force to Ukraine once the guns fall silent."'
+    )
+    statement = only(extractor.extract(text), "france", "peacekeeping")
+    assert statement.speaker == "Emmanuel Macron"
+    assert statement.carried
+
+
+# --- headlines -----------------------------------------------------------------
+
+
+def test_a_headline_with_a_colon_names_its_speaker(extractor: Extractor) -> None:
+    found = extractor.extract("", title="Russia: no peacekeepers without UN mandate")
+    statement = only(found, "russia", "peacekeeping")
+    assert statement.stance is Stance.CONDITIONAL
+    assert statement.condition is not None and "mandate" in statement.condition
+
+
+def test_a_headline_ending_in_a_dash_names_its_speaker(extractor: Extractor) -> None:
+    found = extractor.extract("", title="Western troops in Ukraine would be targets – Lavrov")
+    statement = only(found, "russia", "peacekeeping")
+    assert statement.speaker == "Sergei Lavrov"
+    assert statement.stance is Stance.OPPOSES
+
+
+def test_a_says_headline_is_a_statement(extractor: Extractor) -> None:
+    found = extractor.extract("", title="Hungary says it will veto new EU sanctions on Russia")
+    assert only(found, "hungary", "sanctions").stance is Stance.OPPOSES
+
+
+# --- actors --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Moscow", "The Kremlin", "Russia", "A Russian diplomat", "Russian officials"],
+)
+def test_capitals_institutions_and_demonyms_name_the_actor(
+    extractor: Extractor, subject: str
+) -> None:
+    found = extractor.extract(f"{subject} rejected any deployment of NATO troops in Ukraine.")
+    assert pairs(found) == {("russia", "peacekeeping")}
+
+
+def test_all_capital_acronyms_are_matched_case_sensitively(extractor: Extractor) -> None:
+    assert extractor.tag("The US backed new sanctions.")[0] == ("united-states",)
+    assert extractor.tag("Let us back new sanctions.")[0] == ()
+
+
+def test_a_person_names_their_actor_and_is_the_speaker(extractor: Extractor) -> None:
+    statement = only(
+        extractor.extract("Szijjarto said Budapest would block the next sanctions package."),
+        "hungary",
+        "sanctions",
+    )
+    assert statement.speaker == "Péter Szijjártó"
+    assert statement.alias == "Szijjarto"
+
+
+def test_a_person_is_named_by_surname_and_title_later(extractor: Extractor) -> None:
+    text = (
+        "Vasily Nebenzya spoke after the vote. Ambassador Nebenzia later said Moscow would "
+        "veto any resolution that ignored its concerns."
+    )
+    statement = only(extractor.extract(text), "russia", "un-veto")
+    assert statement.speaker == "Vassily Nebenzia"
+
+
+def test_the_envoy_is_the_envoy_named_before(extractor: Extractor) -> None:
+    text = (
+        "Vassily Nebenzia met reporters in New York on Monday. The weather was fine. "
+        "The envoy insisted that peacekeepers would need a Security Council mandate."
+    )
+    statement = only(extractor.extract(text), "russia", "peacekeeping")
+    assert statement.speaker == "Vassily Nebenzia"
+    assert statement.carried
+
+
+def test_a_possessive_office_speaks_for_the_actor_without_a_speaker(extractor: Extractor) -> None:
+    text = "Putin's administration has said it will never accept a ceasefire on these terms."
+    statement = only(extractor.extract(text), "russia", "ceasefire")
+    assert statement.speaker is None
+    assert statement.stance is Stance.OPPOSES
+
+
+def test_a_possessive_actor_before_a_named_person_gives_the_person(extractor: Extractor) -> None:
+    text = "Moscow's UN ambassador Vassily Nebenzia said any peacekeeping mission needs consent."
+    assert only(extractor.extract(text), "russia", "peacekeeping").speaker == "Vassily Nebenzia"
+
+
+def test_an_aide_to_a_leader_speaks_for_the_actor_without_the_leader(
+    extractor: Extractor,
+) -> None:
+    text = "A senior aide to Vladimir Putin dismissed the proposed 30-day ceasefire."
+    statement = only(extractor.extract(text), "russia", "ceasefire")
+    assert statement.speaker is None
+    assert statement.stance is Stance.OPPOSES
+
+
+def test_an_envoy_to_a_country_speaks_for_the_sender(extractor: Extractor) -> None:
+    text = "The US ambassador to Russia said Washington supports a negotiated settlement."
+    assert pairs(extractor.extract(text)) == {("united-states", "ceasefire")}
+
+
+def test_a_demonym_envoy_names_the_actor(extractor: Extractor) -> None:
+    text = "A Russian envoy said the draft resolution was unacceptable."
+    statement = only(extractor.extract(text), "russia", "un-veto")
+    assert statement.stance is Stance.OPPOSES
+
+
+def test_the_security_council_is_a_venue_not_an_actor(extractor: Extractor) -> None:
+    text = "The UN Security Council demanded an immediate ceasefire in a resolution on Friday."
+    assert "united-nations" not in {e.actor for e in extractor.extract(text)}
+
+
+def test_state_media_are_not_the_state(extractor: Extractor) -> None:
+    assert extractor.extract("Russian state media said the ceasefire talks had failed.") == []
+
+
+# --- attribution ---------------------------------------------------------------
+
+
+def test_speaker_cue_content(extractor: Extractor) -> None:
+    statement = only(
+        extractor.extract("Rutte stressed that Ukraine's path to NATO membership is irreversible."),
+        "nato",
+        "nato-membership",
+    )
+    assert (statement.speaker, statement.cue, statement.stance) == (
+        "Mark Rutte",
+        "stressed",
+        Stance.SUPPORTS,
+    )
+
+
+def test_content_then_cue_then_speaker(extractor: Extractor) -> None:
+    text = '"A ceasefire is the first step toward a just peace," said Guterres.'
+    statement = only(extractor.extract(text), "united-nations", "ceasefire")
+    assert statement.speaker == "António Guterres"
+    assert statement.stance is Stance.SUPPORTS
+
+
+def test_content_then_speaker_then_cue(extractor: Extractor) -> None:
+    text = (
+        "Poland will not send soldiers to Ukraine under any circumstances, "
+        "Prime Minister Donald Tusk told reporters in Warsaw."
+    )
+    statement = only(extractor.extract(text), "poland", "peacekeeping")
+    assert statement.speaker == "Donald Tusk"
+    assert statement.stance is Stance.OPPOSES
+
+
+def test_according_to_speaker_content(extractor: Extractor) -> None:
+    text = "According to Kaja Kallas, the EU will adopt a new sanctions package next week."
+    statement = only(extractor.extract(text), "european-union", "sanctions")
+    assert (statement.speaker, statement.cue) == ("Kaja Kallas", "According to")
+
+
+def test_content_according_to_statements_from_speaker(extractor: Extractor) -> None:
+    text = "Ankara is ready to host direct peace talks, according to statements from Hakan Fidan."
+    statement = only(extractor.extract(text), "turkey", "ceasefire")
+    assert statement.speaker == "Hakan Fidan"
+
+
+def test_a_possessive_position_is_the_possessor_s(extractor: Extractor) -> None:
+    text = "China's position is that sanctions without a UN mandate are illegal."
+    statement = only(extractor.extract(text), "china", "sanctions")
+    assert statement.stance in (Stance.OPPOSES, Stance.CONDITIONAL)
+
+
+def test_a_passive_with_an_agent_gives_the_agent(extractor: Extractor) -> None:
+    text = "Any NATO troop presence in Ukraine was ruled out by Moscow on Thursday."
+    statement = only(extractor.extract(text), "russia", "peacekeeping")
+    assert statement.stance is Stance.OPPOSES
+
+
+@pytest.mark.parametrize(
+    ("text", "actor", "topic", "stance"),
+    [
+        ("Russia vetoed the draft resolution on Ukraine.", "russia", "un-veto", Stance.OPPOSES),
+        ("France drafted a Security Council resolution.", "france", "un-veto", Stance.SUPPORTS),
+        ("China abstained in the vote on the resolution.", "china", "un-veto", Stance.NEUTRAL),
+        ("The EU imposed sanctions on three Russian banks.", "european-union", "sanctions",
+         Stance.SUPPORTS),
+    ],
+)
+def test_formal_acts_are_positions(
+    extractor: Extractor, text: str, actor: str, topic: str, stance: Stance
+) -> None:
+    assert only(extractor.extract(text), actor, topic).stance is stance
+
+
+def test_an_aside_does_not_speak(extractor: Extractor) -> None:
+    text = (
+        "Sybiha, who replaced Dmytro Kuleba as foreign minister, said Kyiv would not accept "
+        "a ceasefire that froze the front line."
+    )
+    found = extractor.extract(text)
+    statement = only(found, "ukraine", "ceasefire")
+    assert statement.speaker == "Andrii Sybiha"
+    assert statement.stance is Stance.OPPOSES
+
+
+def test_the_speaker_carries_over_to_he_in_the_next_sentence(extractor: Extractor) -> None:
+    text = "Lavrov spoke to reporters in Ankara. He warned that NATO membership for Kyiv was a red line."
+    statement = only(extractor.extract(text), "russia", "nato-membership")
+    assert (statement.speaker, statement.carried, statement.alias) == (
+        "Sergei Lavrov",
+        True,
+        "He",
+    )
+    assert statement.stance is Stance.OPPOSES
+
+
+def test_the_speaker_carries_over_to_the_minister_added(extractor: Extractor) -> None:
+    text = (
+        "Sikorski met his Ukrainian counterpart on Monday. "
+        "Poland backs tougher sanctions, the minister added."
+    )
+    statement = only(extractor.extract(text), "poland", "sanctions")
+    assert statement.speaker == "Radoslaw Sikorski"
+
+
+def test_a_pronoun_does_not_carry_over_three_sentences(extractor: Extractor) -> None:
+    text = (
+        "Lavrov spoke to reporters. The hall was full. Lunch was late. The sun set. "
+        "He said peace talks were pointless."
+    )
+    assert extractor.extract(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Kremlin declined to comment on the proposed ceasefire.",
+        "Washington has not said whether it would join the sanctions.",
+        "Peskov refused to comment on reports about peacekeepers.",
+    ],
+)
+def test_declining_to_comment_states_nothing(extractor: Extractor, text: str) -> None:
+    assert extractor.extract(text) == []
+
+
+def test_intention_phrases_are_neutral(extractor: Extractor) -> None:
+    text = "Berlin is open to discussing a European peacekeeping force, Merz said."
+    statement = only(extractor.extract(text), "germany", "peacekeeping")
+    assert statement.stance is Stance.NEUTRAL
+
+
+# --- topics --------------------------------------------------------------------
+
+
+def test_one_sentence_can_carry_several_topics(extractor: Extractor) -> None:
+    text = "Zelensky urged tougher sanctions until Russia agrees to a full ceasefire."
+    assert pairs(extractor.extract(text)) == {("ukraine", "sanctions"), ("ukraine", "ceasefire")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UEFA said it imposed sanctions on the Russian club after the match.",
+        "Washington said the trade truce with Beijing would be extended by 90 days.",
+        "The Kremlin said the Nobel Peace Prize had become a political tool.",
+        "France said UN peacekeepers in Lebanon had come under fire.",
+        "China said it opposed sanctions on Iran.",
+        "Poland's president vetoed the bill on renewable energy, Warsaw said.",
+    ],
+)
+def test_topic_words_in_other_senses_do_not_count(extractor: Extractor, text: str) -> None:
+    assert extractor.extract(text) == []
+
+
+def test_topics_are_judged_on_the_claim_not_the_item(extractor: Extractor) -> None:
+    text = (
+        "The ceasefire collapsed within hours. "
+        "Erdogan said Turkey would buy more gas from Azerbaijan."
+    )
+    assert extractor.extract(text) == []
+
+
+def test_a_background_sentence_with_topic_words_states_nothing(extractor: Extractor) -> None:
+    assert extractor.extract("Sanctions on Russia have been in place since 2014.") == []
+
+
+# --- stance --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "stance"),
+    [
+        ("Tusk said Poland will not send troops to Ukraine.", Stance.OPPOSES),
+        ("Tusk said Poland did not rule out sending troops to Ukraine.", Stance.NEUTRAL),
+        ("Tusk said Poland is ready to send troops to Ukraine.", Stance.SUPPORTS),
+        ("Tusk said Poland is considering sending troops to Ukraine.", Stance.NEUTRAL),
+        ("Tusk said Poland is not contemplating sending troops to Ukraine.", Stance.OPPOSES),
+        ("Tusk said Poland would never back a peacekeeping force.", Stance.OPPOSES),
+        (
+            "Tusk said Poland had no objection, but would not send troops to Ukraine.",
+            Stance.OPPOSES,
+        ),
+    ],
+)
+def test_negation_hedges_and_double_negation(
+    extractor: Extractor, text: str, stance: Stance
+) -> None:
+    assert only(extractor.extract(text), "poland", "peacekeeping").stance is stance
+
+
+@pytest.mark.parametrize(
+    ("text", "condition"),
+    [
+        ("Lavrov said peacekeepers could come only with a UN mandate.", "only with"),
+        ("Lavrov said peacekeepers are unacceptable unless Kyiv agrees to neutrality.", "unless"),
+        ("Lavrov said there would be no peacekeepers until a treaty is signed.", "until"),
+        ("Lavrov said peacekeepers could deploy provided that both sides agree.", "provided"),
+        ("Lavrov said peacekeepers may stay as long as they are neutral.", "as long as"),
+        ("Lavrov said peacekeepers would be accepted on condition that NATO stays out.", "on condition"),
+        ("Lavrov said peacekeepers are welcome only under a Security Council mandate.", "only under"),
+    ],
+)
+def test_conditions_make_a_stance_conditional_and_are_kept(
+    extractor: Extractor, text: str, condition: str
+) -> None:
+    statement = only(extractor.extract(text), "russia", "peacekeeping")
+    assert statement.stance is Stance.CONDITIONAL
+    assert statement.condition is not None and statement.condition.startswith(condition)
+
+
+def test_a_vague_if_is_not_a_condition(extractor: Extractor) -> None:
+    text = "Starmer said Britain would deploy troops to Ukraine if necessary."
+    assert only(extractor.extract(text), "united-kingdom", "peacekeeping").stance is Stance.SUPPORTS
+
+
+def test_a_threat_gives_a_conditional_instrument_and_a_supported_demand(
+    extractor: Extractor,
+) -> None:
+    text = "Trump threatened new sanctions on Russia unless Moscow agrees to a ceasefire."
+    found = extractor.extract(text)
+    assert only(found, "united-states", "sanctions").stance is Stance.CONDITIONAL
+    assert only(found, "united-states", "ceasefire").stance is Stance.SUPPORTS
+
+
+def test_denying_a_report_is_not_opposition(extractor: Extractor) -> None:
+    text = "The Kremlin denied reports that Putin had agreed to a ceasefire."
+    statement = only(extractor.extract(text), "russia", "ceasefire")
+    assert statement.stance is Stance.NEUTRAL
+
+
+def test_calling_to_strip_the_veto_opposes_it(extractor: Extractor) -> None:
+    text = "Zelensky called for Russia to be stripped of its veto power."
+    assert only(extractor.extract(text), "ukraine", "un-veto").stance is Stance.OPPOSES
+
+
+# --- why -----------------------------------------------------------------------
+
+
+def test_each_statement_keeps_why_it_matched(extractor: Extractor) -> None:
+    text = "Kallas warned that the EU would impose sanctions only if talks failed."
+    statement = only(extractor.extract(text), "european-union", "sanctions")
+    assert statement.cue == "warned"
+    assert statement.alias == "Kallas"
+    assert statement.topic_words == ("sanctions",)
+    assert statement.condition == "only if talks failed"
+    assert statement.carried is False
+    assert statement.claim == text
+
+
+# --- output shape and limits ---------------------------------------------------
+
+
+def test_one_extraction_per_actor_topic_and_sentence(extractor: Extractor) -> None:
+    text = (
+        "Russia rejects the ceasefire plan, Peskov said, and Moscow opposes any truce. "
+        "Later Peskov said a ceasefire was possible only after elections."
+    )
+    found = [e for e in extractor.extract(text) if (e.actor, e.topic) == ("russia", "ceasefire")]
+    assert len(found) == 2
+    assert len({e.claim for e in found}) == 2
+
+
+def test_tag_lists_actors_and_topics_anywhere(extractor: Extractor) -> None:
+    actors, topics = extractor.tag(
+        "The ceasefire collapsed.", title="Kyiv and Moscow trade blame; EU weighs sanctions"
+    )
+    assert actors == ("european-union", "russia", "ukraine")
+    assert topics == ("ceasefire", "sanctions")
+
+
+def test_text_beyond_the_cap_is_not_read(extractor: Extractor) -> None:
+    filler = "The weather stayed calm. " * (MAX_CHARS // 25 + 10)
+    text = filler + "Lavrov said Russia rejects any ceasefire."
+    assert extractor.extract(text) == []
+    assert extractor.extract("Lavrov said Russia rejects any ceasefire.") != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", '"', "“unclosed quote said Lavrov ceasefire", "?" * 100, "\x00\x1b[31m", "a" * 10_000],
+)
+def test_odd_text_gives_no_statements_and_no_error(extractor: Extractor, text: str) -> None:
+    assert isinstance(extractor.extract(text, title=text), list)
+
+
+# --- configuration -------------------------------------------------------------
+
+
+def test_actors_people_and_topics_come_from_the_config() -> None:
+    actors = [
+        ActorSpec(
+            "atlantis",
+            "Atlantis",
+            aliases=("Atlantis", "Poseidonia", "Atlantean"),
+            people=(PersonSpec("Nerea Vance-Okoro", role="Foreign Minister"),),
+        )
+    ]
+    topics = [TopicSpec("fishing", "Fishing rights", keywords=("fishing quota",),
+                        patterns=(r"\bcatch\s+limits?\b",), exclude=(r"\bfishing\s+quota\s+game\b",))]
+    extractor = Extractor(actors, topics)
+    found = extractor.extract("Vance-Okoro said Poseidonia rejects the new catch limits.")
+    assert [(e.actor, e.speaker, e.topic, e.stance) for e in found] == [
+        ("atlantis", "Nerea Vance-Okoro", "fishing", Stance.OPPOSES)
+    ]
+    assert extractor.extract("Atlantis said the fishing quota game was fun.") == []
+
+
+def test_thousands_of_extra_aliases_still_match_the_right_actor() -> None:
+    base_actors, topics = load_default_specs()
+    extra = [
+        ActorSpec(f"extra-{i}", f"Extra {i}", aliases=(f"Zorblan{i}", f"Quivar Tesh{i}"))
+        for i in range(2500)
+    ]
+    extractor = Extractor([*base_actors, *extra], topics)
+    found = extractor.extract("Quivar Tesh1234 said it backs a ceasefire. Moscow rejected it.")
+    assert ("extra-1234", "ceasefire") in pairs(found)
+
+
+def test_the_default_specs_cover_the_evaluated_actors_and_topics() -> None:
+    actors, topics = load_default_specs()
+    assert {a.id for a in actors} == {
+        "russia", "ukraine", "united-states", "france", "united-kingdom", "germany", "china",
+        "nato", "united-nations", "european-union", "poland", "turkey", "hungary",
+    }
+    assert {t.id for t in topics} == {
+        "peacekeeping", "nato-membership", "un-veto", "ceasefire", "sanctions",
+    }
+    assert all(a.people for a in actors)

@@ -92,6 +92,7 @@ _ENDS_WITH_THAT = re.compile(r"\b(?:that|which)$", re.IGNORECASE)
 _SUBORDINATE_BEFORE = re.compile(
     r"\b(?:when|whether|if|once|unless|until|before|after)\s+(?:[\w’'-]+\s+){0,4}$", re.IGNORECASE
 )
+_CLAUSE_PUNCTUATION = re.compile(r"[,;:\"“”()]")
 _PRONOUN_WORDS = frozenset(("he", "she", "they", "it", "we"))
 _ROLE_OPENERS = frozenset(("the", "that", "this"))
 _AND_BEFORE = re.compile(r"\band\s+(?:\w+ly\s+)?$", re.IGNORECASE)
@@ -367,7 +368,7 @@ class Extractor:
             kind = match.kind
             cue_start = match.start
             before = text[max(start, cue_start - 40) : cue_start]
-            words = before.split()[-3:]
+            words = _CLAUSE_PUNCTUATION.split(before)[-1].split()[-3:]
             if kind not in (CueKind.ACCORDING, CueKind.POSITION, CueKind.NULL) and _noun_use(
                 before, words, match.text
             ):
@@ -498,9 +499,17 @@ class Extractor:
                     # "... when he commits to a truce": a supposition, not a statement.
                     return []
             resolved = self._resolve_reference(ctx, index, cue.start, pronoun, role, earlier)
-            if resolved is not None:
-                return [resolved]
-            return []
+            if resolved is None:
+                return []
+            # Where the pronoun or "the minister" stands: what comes before it
+            # may be the claim ("..., the minister added").
+            resolved.np_start = (
+                (pronoun_at if pronoun is not None else gap_start + role.start("role") - 4)
+                if pronoun is not None or role is not None
+                else cue.start
+            )
+            resolved.np_end = cue.start
+            return [resolved]
         if cue.kind is CueKind.SAY:
             # `"...," said Lavrov` and `asked Rutte`: the speaker follows the verb.
             np_end = _np_end(text, cue.end, sentence.end)
@@ -679,7 +688,7 @@ class Extractor:
                 tail = _TRAILING_BUT.match(text, cue.end, next_start)
                 if tail is not None:
                     spans.append((tail.start(1), next_start))
-            elif np_start > cue.end:
+            elif np_start >= cue.end:
                 # `"...," said Lavrov`: the claim is what came before.
                 spans = [(before_start, cue.start)]
             else:
@@ -864,9 +873,13 @@ def _breaks_subject(gap: str) -> bool:
 def _noun_use(before: str, words: list[str], cue_text: str) -> bool:
     """Whether a cue word is used as a noun: "its calls for", "Russia's demands"."""
     first = cue_text.split(None, 1)[0].lower()
-    if first not in _NOUNISH_CUES or not words or not before[-1:].isspace():
+    if not words or not before[-1:].isspace():
         return False
     last = words[-1].lower()
+    if first.endswith("ed") and last in _DETERMINERS:
+        return True  # "the proposed ceasefire", "the imposed sanctions"
+    if first not in _NOUNISH_CUES:
+        return False
     if last in _DETERMINERS or last.endswith(("'s", "’s")):
         return True
     return (

@@ -102,6 +102,7 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
     (r"vot(?:ed|es|e|ing)\s+(?:for|in\s+favou?r\s+of)", CueKind.FORMAL, 1),
     (r"veto(?:ed|es|ing)", CueKind.FORMAL, -1),
     (r"threaten(?:ed|s|ing)?\s+to\s+(?:veto|block)", CueKind.FORMAL, -1),
+    (r"threaten(?:ed|s|ing)?", CueKind.STANCE, 1),
     (r"abstain(?:ed|s|ing)?", CueKind.FORMAL, None),
     (r"(?:imposed|imposes|imposing|impose|slapped|slaps)", CueKind.FORMAL, 1),
     (r"(?:adopted|adopts|approved|approves|extended|extends|renewed|renews)", CueKind.FORMAL, 1),
@@ -290,7 +291,7 @@ OPPOSE_WORDS = (
     r"block(?:s|ed|ing)?|strip(?:s|ped|ping)?|curb(?:s|ed|ing)?|limit(?:s|ed|ing)?|"
     r"abolish(?:es|ed|ing)?|reform(?:s|ed|ing)?|restrict(?:s|ed|ing)?|fail(?:s|ed|ure)?|"
     r"crazy|counterproductive|pointless|useless|illegal|illegitimate|unjustified|"
-    r"legitimate\s+(?:military\s+)?targets?|red\s+line|provocation|lift(?:s|ed|ing)?|"
+    r"legitimate\s+(?:military\s+)?targets?|(?:be|become|are|as)\s+(?:\w+\s+)?targets?|veto(?:es|ed|ing)?|red\s+line|provocation|lift(?:s|ed|ing)?|"
     r"eas(?:e|es|ed|ing)|undermin(?:e|es|ed|ing)|dissatisfaction|deadlock|"
     r"temporary\s+respite|respite|ploy|trap|stalling|delay(?:s|ed|ing)?\s+tactic|never|"
     r"regular\s+combatants|no\s+longer\s+has|doomed|condemn(?:s|ed)?|denounc(?:e|es|ed)|"

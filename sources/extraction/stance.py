@@ -49,8 +49,8 @@ _CONDITION_END = re.compile(
 )
 _CLAUSE_BREAK = re.compile(CLAUSE_BREAKS, re.IGNORECASE)
 _POLARITY_PARTS = (
-    ("neg", NEGATORS),
     ("hedge", HEDGE_WORDS),
+    ("neg", NEGATORS),
     ("opp", OPPOSE_WORDS),
     ("sup", SUPPORT_WORDS),
     ("end", SCOPE_ENDERS),
