@@ -39,6 +39,10 @@ from sources.extraction.trie import trie_pattern
 from sources.records import Stance
 
 _CONDITION = re.compile(r"(?<!\w)(?:" + CONDITION_MARKERS + r")(?!\w)", re.IGNORECASE)
+_ONLY_LATER = re.compile(
+    r"\bonly\s+(?:[\w-]+\s+){1,5}?(?P<tail>if|once|when|after|with|under|provided|until)\b",
+    re.IGNORECASE,
+)
 _CONDITION_OF = re.compile(
     r"(?:pre)?conditions?\s+(?:of|for)$|precondition$|prerequisite$", re.IGNORECASE
 )
@@ -116,6 +120,16 @@ def conditions(claim: str) -> list[tuple[int, int, int]]:
         end = stop.start() if stop is not None else len(claim)
         end = min(end, match.end() + 160)
         found.append((match.start(), match.end(), end))
+    for match in _ONLY_LATER.finditer(claim):
+        # "would only accept talks once troops have left": the condition is
+        # what follows "once", the talks are what it conditions.
+        tail = match.start("tail")
+        if any(start <= tail < end for start, _, end in found):
+            found = [c for c in found if not (c[0] <= tail < c[2])]
+        stop = _CONDITION_END.search(claim, match.end() + 1)
+        end = min(stop.start() if stop is not None else len(claim), match.end() + 160)
+        found.append((tail, match.end(), end))
+    found.sort()
     return found
 
 
@@ -153,10 +167,9 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         # table" opposes the membership; "a key condition of any ceasefire"
         # makes the ceasefire conditional on what came before.
         start, end, clause_end = conds[0]
-        inner = claim[end:clause_end]
-        if _REFUSAL.search(inner):
+        if _REFUSAL.search(claim, end, clause_end):
             return Verdict(Stance.SUPPORTS)
-        leaning = _leaning(inner)
+        _, leaning = _scan(claim, end, clause_end, topic_spans)
         return Verdict(Stance.OPPOSES if leaning < 0 else Stance.SUPPORTS)
     if cue.kind is CueKind.FORMAL and cue.polarity is None:
         return Verdict(Stance.NEUTRAL)
@@ -171,8 +184,13 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
             claim[len(cue.text) :] if claim.lower().startswith(cue.text.lower()) else claim
         ):
             return Verdict(Stance.NEUTRAL)
-    clause = _clause_of(claim, topic_spans[0][0]) if topic_spans else claim
-    hedged, leaning = _scan(clause)
+    clause_start, clause_end = (
+        _clause_of(claim, topic_spans[0][0]) if topic_spans else (0, len(claim))
+    )
+    # The topic's own words do not support it: "Ukraine joining NATO was out
+    # of the question", "providing forces". (Its oppose words still count:
+    # "not seeking a substitute for NATO" supports membership.)
+    hedged, leaning = _scan(claim, clause_start, clause_end, topic_spans)
     if hedged is not None:
         return Verdict(Stance.OPPOSES if hedged else Stance.NEUTRAL)
     if cue.polarity and cue.kind in (CueKind.STANCE, CueKind.FORMAL, CueKind.PASSIVE):
@@ -184,7 +202,7 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
     if cue.negated:
         leaning = -leaning
     if leaning == 0:
-        _, leaning = _scan(claim)
+        _, leaning = _scan(claim, 0, len(claim), topic_spans)
     if leaning < 0:
         return Verdict(Stance.OPPOSES)
     return Verdict(Stance.SUPPORTS)
@@ -194,7 +212,7 @@ def _in_conditions(span: tuple[int, int], conds: list[tuple[int, int, int]]) -> 
     return any(start <= span[0] < end for start, _, end in conds)
 
 
-def _clause_of(claim: str, position: int) -> str:
+def _clause_of(claim: str, position: int) -> tuple[int, int]:
     start = 0
     end = len(claim)
     for match in _CLAUSE_BREAK.finditer(claim):
@@ -203,15 +221,11 @@ def _clause_of(claim: str, position: int) -> str:
         elif match.start() >= position:
             end = match.start()
             break
-    return claim[start:end]
+    return start, end
 
 
-def _leaning(text: str) -> int:
-    return _scan(text)[1]
-
-
-def _scan(text: str) -> tuple[bool | None, int]:
-    """Hedge and leaning of a stretch of text.
+def _scan(text: str, start: int, end: int, skip: list[tuple[int, int]]) -> tuple[bool | None, int]:
+    """Hedge and leaning of `text[start:end]`, ignoring words inside `skip` spans.
 
     Returns:
         (hedge, leaning): hedge is None when there is no hedge, False for a
@@ -222,8 +236,10 @@ def _scan(text: str) -> tuple[bool | None, int]:
     hedge: bool | None = None
     negation_left = 0
     negated_any = False
-    for match in _POLARITY.finditer(text):
+    for match in _POLARITY.finditer(text, start, end):
         kind = match.lastgroup
+        if kind == "sup" and any(a < match.end() and match.start() < b for a, b in skip):
+            continue
         if kind in ("stop", "end"):
             negation_left = 0
             continue
