@@ -39,7 +39,7 @@ MAX_CHARS = 50_000
 
 _DETERMINERS = frozenset("the a an its his her their our these those such any no of".split())
 _NOUNISH_CUES = frozenset(
-    """calls call demands demand offers offer pledges vows promises warning warnings comments
+    """calls call demands demand offers offer pledges vows promises warning warnings comments block
     reports states say vetoes backing support supports proposals proposal statements statement
     remarks claims""".split()
 )
@@ -710,7 +710,10 @@ class Extractor:
         after = text[cue.end : next_start]
         if before.endswith(","):
             # "Last week, Macron insisted that ..." opens with an adverbial; the
-            # claim is then after the cue, where the topic words are.
+            # claim is then after the cue, where the topic words are. But
+            # "..., Hegseth said, but ..." goes on with the same claim.
+            if _TRAILING_BUT.match(text, cue.end, next_start):
+                return True
             return not self._hits_in(ctx, cue.end, next_start)
         # "an idea that Russia vehemently opposes." - the object comes before.
         return bool(_ENDS_WITH_THAT.search(before)) and len(after.strip(" .,;").split()) <= 2

@@ -104,6 +104,12 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
     (r"threaten(?:ed|s|ing)?\s+to\s+(?:veto|block)", CueKind.FORMAL, -1),
     (r"threaten(?:ed|s|ing)?", CueKind.STANCE, 1),
     (r"abstain(?:ed|s|ing)?", CueKind.FORMAL, None),
+    (
+        r"(?:used|uses|using|wielded|wields|wielding|exercised|exercises|cast|casts)\s+"
+        r"(?:its|their|his|her|a|the)\s+veto",
+        CueKind.FORMAL,
+        -1,
+    ),
     (r"(?:imposed|imposes|imposing|impose|slapped|slaps)", CueKind.FORMAL, 1),
     (r"(?:adopted|adopts|approved|approves|extended|extends|renewed|renews)", CueKind.FORMAL, 1),
     (
@@ -137,7 +143,7 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
         CueKind.STANCE,
         -1,
     ),
-    (r"(?:blocked|blocks|blocking)", CueKind.STANCE, -1),
+    (r"(?:blocked|blocks|blocking|block)", CueKind.STANCE, -1),
     (r"(?:has|have|had)\s+no\s+(?:plans?|intention)", CueKind.STANCE, -1),
     (r"call(?:ed|s|ing)?\s+(?:on\s+\w+\s+)?for", CueKind.STANCE, 1),
     (r"call(?:ed|s|ing)?\s+on", CueKind.STANCE, 1),
@@ -314,6 +320,7 @@ HEDGE_WORDS = (
 
 CONDITION_MARKERS = (
     r"only\s+(?:if|when|with|under|after|once|in\s+the\s+case|on\s+condition|through|within|"
+    r"on\s+the\s+basis\s+of|based\s+on|in\s+line\s+with|in\s+accordance\s+with|"
     r"as\s+part\s+of|in\s+exchange|provided|upon|following)|"
     r"unless|until(?!\s+(?:now|recently|then|today|the\s+end|late|early|(?:next|last|this)\s+\w+|"
     r"January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -325,8 +332,8 @@ CONDITION_MARKERS = (
     r"(?<!\bif\s)requir(?:e|es|ed|ing)\s+(?:[\w-]+\s+){0,5}?(?:approval|mandate|authori[sz]ation|consent|"
     r"guarantees?|agreement|withdrawal|decision|resolution|backstop)|without\s+(?:a\s+|an\s+|the\s+|any\s+|explicit\s+|"
     r"prior\s+|such\s+|specific\s+|their\s+|its\s+)*(?:[\w-]+\s+){0,4}?(?:mandate|approval|"
-    r"authori[sz]ation|consent|sanction|backstop|guarantees?)|with\s+(?:a\s+|an\s+)?(?:US\s+|U\.S\.\s+|"
-    r"American\s+)?backstop|"
+    r"authori[sz]ation|consent|sanction|backstop|guarantees?)|(?:with\s+)?(?:a\s+|an\s+)?"
+    r"(?:US\s+|U\.S\.\s+|American\s+)?backstop|"
     r"(?<!\bas\s)(?<!\beven\s)(?<!\bask\s)(?<!\basked\s)(?<!\bwonder\s)(?<!\bsee\s)(?<!\bknow\s)"
     r"if(?!\s+(?:necessary|needed|required|possible|asked|requested|so|any|ever|only|"
     r"appropriate|need\s+be|it\s+comes\s+to|and\s+when))|"
@@ -425,8 +432,11 @@ PRONOUNS = r"(?:he|she|they|it|we)"
 CARRY_SENTENCES = 2
 """How many sentences on a pronoun or "the minister" may still refer to a speaker."""
 
-ASIDE_OPENERS = r"(?:who|whom|whose|which)"
-"""A comma and one of these open an aside about the preceding noun."""
+ASIDE_OPENERS = (
+    r"(?:who|whom|whose|which|speaking|writing|addressing|talking|appearing|standing|"
+    r"flanked\s+by|alongside|accompanied\s+by)"
+)
+"""A comma and one of these open an aside ("Zelensky, speaking in London, said")."""
 
 COMMENTARY_OPENERS = (
     r",\s+(?:effectively|thereby|thus|in\s+effect|which\s+(?:would|could|means|meant|gives|"
