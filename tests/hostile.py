@@ -16,7 +16,7 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,35 +74,52 @@ def run_cli(
     then fails on it instead of hanging the suite).
     """
     command = (sys.executable, "-m", "tui.cli", *args)
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.TemporaryFile() as given,
-    ):
-        if stdin is not None:
-            given.write(stdin)
-            given.seek(0)
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdin=given,
-            stdout=out,
-            stderr=err,
-            env={**os.environ, "COLUMNS": "200", **(env or {})},
-            preexec_fn=preexec_fn,
-        )
-        status, rusage, timed_out = _reap(proc, started + timeout)
-        wall = time.monotonic() - started
-        return CliRun(
-            args=tuple(args),
-            returncode=status,
-            stdout=_read(out),
-            stderr=_read(err),
-            wall=wall,
-            max_rss_mib=rusage.ru_maxrss / 1024 if rusage is not None else 0.0,
-            timed_out=timed_out,
-        )
+    started = time.monotonic()
+    # Pipes, not files: a file-size limit set by `preexec_fn` (the disk-full
+    # tests) must hit the database, not the captured output.
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        preexec_fn=preexec_fn,
+    )
+    captured: dict[str, bytes] = {}
+    drains = [
+        threading.Thread(target=_drain, args=(proc.stdout, captured, "out"), daemon=True),
+        threading.Thread(target=_drain, args=(proc.stderr, captured, "err"), daemon=True),
+    ]
+    for thread in drains:
+        thread.start()
+    if stdin is not None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(stdin)
+        except BrokenPipeError:
+            pass
+        proc.stdin.close()
+    status, rusage, timed_out = _reap(proc, started + timeout)
+    wall = time.monotonic() - started
+    for thread in drains:
+        thread.join(10)
+    return CliRun(
+        args=tuple(args),
+        returncode=status,
+        stdout=captured.get("out", b"").decode("utf-8", "replace"),
+        stderr=captured.get("err", b"").decode("utf-8", "replace"),
+        wall=wall,
+        max_rss_mib=rusage.ru_maxrss / 1024 if rusage is not None else 0.0,
+        timed_out=timed_out,
+    )
+
+
+def _drain(stream: IO[bytes] | None, into: dict[str, bytes], key: str) -> None:
+    if stream is None:
+        return
+    with stream:
+        into[key] = stream.read()
 
 
 def _reap(proc: subprocess.Popen[bytes], deadline: float) -> tuple[int, Any, bool]:
@@ -120,11 +137,6 @@ def _reap(proc: subprocess.Popen[bytes], deadline: float) -> tuple[int, Any, boo
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code  # reaped by us: Popen must not wait for it again
     return code, rusage, timed_out
-
-
-def _read(handle: IO[bytes]) -> str:
-    handle.seek(0)
-    return handle.read().decode("utf-8", "replace")
 
 
 def poll_once(config: Path, db: Path, *, timeout: float = 60.0) -> CliRun:
@@ -356,3 +368,68 @@ def binary_garbage(size: int = 64 * 1024, seed: int = 5) -> bytes:
     import random
 
     return random.Random(seed).randbytes(size)
+
+
+# --- a write-heavy store writer to kill ------------------------------------------------
+
+WRITER_FEED = "http://durable.example/feed.xml"
+WRITER_ITEMS = 200
+"""Items per round of `write_rounds`: enough that a round's write takes a while."""
+
+
+def writer_item_ids(round_no: int) -> list[str]:
+    """The ids of the items `write_rounds` commits in round `round_no`."""
+    return [stable_id("item", WRITER_FEED, "guid", f"r{round_no}-{k}") for k in range(WRITER_ITEMS)]
+
+
+def write_rounds(db: Path, first: int) -> None:
+    """Commit rounds `first`, `first + 1`, ... to `db` until killed.
+
+    Prints "ready" once the store is open and "committed N" after round N is
+    on disk, so the killer knows which rounds finished. Each round upserts the
+    feed and `WRITER_ITEMS` new items, as a busy poll round does.
+    """
+    from datetime import UTC, datetime
+
+    from sources.records import Outcome
+    from store import Store
+
+    body = "Delegates argued over the wording of the communique until late. " * 5
+    with Store.open(db) as store:
+        print("ready", flush=True)
+        round_no = first
+        while True:
+            now = datetime.now(UTC)
+            items = [
+                Item(
+                    id=item_id,
+                    feed_url=WRITER_FEED,
+                    link=f"https://durable.example/{round_no}/{k}",
+                    title=f"Round {round_no} story {k}",
+                    summary=body,
+                    published=now,
+                    fetched=now,
+                    content_hash=f"{round_no:08x}{k:08x}",
+                )
+                for k, item_id in enumerate(writer_item_ids(round_no))
+            ]
+            state = FeedState(
+                url=WRITER_FEED,
+                title="Durable Daily",
+                last_attempt=now,
+                last_success=now,
+                outcome=Outcome.OK,
+                new_items=WRITER_ITEMS,
+                total_items=(round_no + 1) * WRITER_ITEMS,
+            )
+            store.commit_round([state], items, [], now=now)
+            print(f"committed {round_no}", flush=True)
+            round_no += 1
+
+
+if __name__ == "__main__":
+    # python -m tests.hostile write-rounds DB FIRST: the child the durability tests kill.
+    if len(sys.argv) == 4 and sys.argv[1] == "write-rounds":
+        write_rounds(Path(sys.argv[2]), int(sys.argv[3]))
+    else:
+        sys.exit("usage: python -m tests.hostile write-rounds DB FIRST")
