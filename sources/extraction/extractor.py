@@ -37,6 +37,9 @@ from sources.records import ActorSpec, Extraction, PersonSpec, TopicSpec
 MAX_CHARS = 50_000
 """Text beyond this many characters is not read: bounded time per item."""
 
+_GERUND_PREPOSITIONS = frozenset(
+    "for of by about after before without on in against from over despite instead".split()
+)
 _DETERMINERS = frozenset("the a an its his her their our these those such any no of".split())
 _NOUNISH_CUES = frozenset(
     """calls call demands demand offers offer pledges vows promises warning warnings comments block
@@ -73,6 +76,7 @@ _SEPARATOR = re.compile(
     r"^(?:\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:(?-i:[A-Z])[\w-]*(?:\s+(?-i:[A-Z])[\w-]*)?"
     r"(?=\s*,|\s+and\b))?)+\s*$"
 )
+_SPEAKER_BEFORE_COLON = re.compile(r"(?:[’']s)?(?:\s+[A-Z][\w.-]*){0,3}\s*")
 _HEADLINE_COLON = re.compile(r"^\s*[^:]{1,60}?:\s+\S")
 _HEADLINE_DASH = re.compile(r"\s[-–—]\s+([^-–—]{1,60})$")
 _QUOTE_CHAR = re.compile(r"[\"“”«»]")
@@ -369,8 +373,8 @@ class Extractor:
             cue_start = match.start
             before = text[max(start, cue_start - 40) : cue_start]
             words = _CLAUSE_PUNCTUATION.split(before)[-1].split()[-3:]
-            if kind not in (CueKind.ACCORDING, CueKind.POSITION, CueKind.NULL) and _noun_use(
-                before, words, match.text
+            if kind not in (CueKind.ACCORDING, CueKind.POSITION, CueKind.NULL) and (
+                _noun_use(before, words, match.text) or _gerund_after_preposition(words, match.text)
             ):
                 # "its plans to", "the calls for": a noun, not a verb with a subject.
                 continue
@@ -390,7 +394,17 @@ class Extractor:
         if colon is not None:
             colon_at = sentence.text.index(":") + sentence.start
             before = [m for m in mentions if m.end <= colon_at and not m.demoted]
-            if before:
+            all_names = self._mentions_in(ctx, colon_at, sentence.end)
+            opens_with_name = (
+                bool(all_names) and not ctx.text[colon_at + 1 : all_names[0].start].strip()
+            )
+            # "Russia: no peacekeepers ..." names a speaker; "Ukraine war: ..." and
+            # "Ukraine: General Assembly passes ..." only name a subject.
+            if (
+                before
+                and _SPEAKER_BEFORE_COLON.fullmatch(ctx.text[before[-1].end : colon_at])
+                and not opens_with_name
+            ):
                 m = before[-1]
                 cue = _Cue(colon_at, colon_at + 1, ":", CueKind.SAY, 0, False)
                 subject = self._subject_of(ctx, m, m.start)
@@ -871,6 +885,19 @@ def _breaks_subject(gap: str) -> bool:
     # A subject does not reach its verb across a semicolon, a closed quotation,
     # or a clause opened by "that" ("Russia insists that Kyiv ... rejected").
     return bool(re.search(r"[;:?!]|[”\"]\s*\w|\bthat\s+\w+\s+\w+", gap))
+
+
+def _gerund_after_preposition(words: list[str], cue_text: str) -> bool:
+    """ "criticised Trump for not imposing sanctions": a gerund, not the subject's act."""
+    if not cue_text.split(None, 1)[0].lower().endswith("ing"):
+        return False
+    for word in reversed(words):
+        bare = word.lower()
+        if bare in _GERUND_PREPOSITIONS:
+            return True
+        if bare not in ("not", "never") and not bare.endswith("ly"):
+            return False
+    return False
 
 
 def _noun_use(before: str, words: list[str], cue_text: str) -> bool:

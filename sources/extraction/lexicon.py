@@ -147,6 +147,7 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
     (r"(?:has|have|had)\s+no\s+(?:plans?|intention)", CueKind.STANCE, -1),
     (r"call(?:ed|s|ing)?\s+(?:on\s+\w+\s+)?for", CueKind.STANCE, 1),
     (r"call(?:ed|s|ing)?\s+on", CueKind.STANCE, 1),
+    (r"appeal(?:ed|s|ing)?\s+(?:\w+\s+)?for", CueKind.STANCE, 1),
     (
         r"(?:urged|urges|urging|demanded|demands|demanding|pressed\s+for|pushed\s+for|pushes\s+for|"
         r"pushing\s+for)",
@@ -390,7 +391,7 @@ ROLE_NOUNS = (
     r"chiefs?|heads?|government|"
     r"administration|ministry|office|embassy|mission|delegation|delegate|source|sources|"
     r"country|side|authorities|leadership|cabinet|presidency|commission|military|"
-    r"army|lawmakers|parliament|diplomats|leaders)"
+    r"army|diplomats|leaders)"
 )
 """Nouns that make a demonym or possessive a speaker: "the Russian envoy", "Moscow's ambassador"."""
 
@@ -401,7 +402,9 @@ NON_SPEAKER_HEADS = (
     r"oligarchs?|businessm[ae]n|citizens|people|public|opposition|activists?|bloggers?|"
     r"courts?|judges?|prosecutors?|athletes?|players?|clubs?|teams?|fans|capital|city|"
     r"border|territory|territories|soil|economy|gas|oil|language|speakers?|refugees?|"
-    r"prisoners?|veterans?|scholars?|historians?|think\s+tank|polls?|voters|civilians)"
+    r"prisoners?|veterans?|scholars?|historians?|think\s+tank|polls?|voters|civilians|"
+    r"lawmakers|legislators|senators?|congressm[ae]n|MPs|parliamentarians|Democrats|Republicans|"
+    r"Democratic|Republican|opposition\s+\w+)"
 )
 """Heads after a demonym that are not the state speaking ("Russian media said")."""
 
