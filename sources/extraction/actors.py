@@ -133,6 +133,9 @@ _DEMOTED_BEFORE = re.compile(
     r"(?:^|\W)" + DEMOTING_PREPOSITIONS + r"\s+(?:the\s+|a\s+|an\s+)?"
     r"(?:(?:[A-Z][\w’'.-]*|of|the|and|de|von|der|\w+[’']s)\s+){0,4}$"
 )
+_DATELINE_AFTER = re.compile(
+    r",?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*)?(?:\([^()\n]{1,40}\))?\s*[-–—]"
+)
 _OF_BEFORE = re.compile(
     r"(?<![\w’'])(?P<head>[\w-]+)\s+of\s+(?:the\s+)?(?:(?:[A-Z][\w’'.-]*|and)\s+){0,3}$"
 )
@@ -332,7 +335,10 @@ class AliasIndex:
             # name belong to that one ("ambassador to the UN Vasily Nebenzya").
             window_before = text[max(previous_end, start - 60) : start]
             previous_end = end
-            demoted = bool(_DEMOTED_BEFORE.search(window_before))
+            demoted = bool(_DEMOTED_BEFORE.search(window_before)) or (
+                # A dateline: "WASHINGTON (Reuters) -", "Kyiv, May 3 (AP) —".
+                (start == 0 or text[start - 1] == "\n") and bool(_DATELINE_AFTER.match(text, end))
+            )
             if not demoted:
                 # "the capital of Kiev" is an object; "the President of Ukraine" speaks.
                 of_match = _OF_BEFORE.search(window_before)

@@ -471,6 +471,12 @@ class Extractor:
             )
         ]
         nearest = candidates[-1] if candidates else None
+        if nearest is not None and any(
+            m.non_speaker and nearest.end <= m.start < cue.start for m in mentions
+        ):
+            # "Washington - U.S. Democratic lawmakers criticized ...": the noun
+            # next to the verb is its subject, and it is not the state.
+            nearest = None
         gap_start = nearest.end if nearest is not None else sentence.start
         if cue_aside is not None and nearest is None:
             gap_start = sentence.start
