@@ -17,6 +17,7 @@ from sources.extraction.literals import LiteralScanner, literal_prefixes, lower_
 from sources.records import TopicSpec
 
 _WORD_CHAR = re.compile(r"\w")
+_ANCHORED = re.compile(r"(?:\(\?[aiLmsux]+\))*\\A")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,24 @@ class _Rule:
     regex: re.Pattern[str] | None
     number: int
     """Tells rules apart, so one is tried once per position."""
+    anchored: bool = False
+    """Matches only at the start of the text: tried once, with `match`."""
+
+
+def _anchored(pattern: str) -> bool:
+    """Whether a pattern can only match at the start of the text (`\\A...`)."""
+    return bool(_ANCHORED.match(pattern))
+
+
+def _all_matches(rule: _Rule, text: str) -> list[re.Match[str]]:
+    if rule.regex is None:
+        return []
+    if rule.anchored:
+        # One attempt, not one per position: an item-level rule such as
+        # "an item about another war" reads the whole text once.
+        match = rule.regex.match(text)
+        return [match] if match is not None else []
+    return list(rule.regex.finditer(text))
 
 
 class TopicMatcher:
@@ -66,7 +85,7 @@ class TopicMatcher:
             for kind, patterns in (("pat", topic.patterns), ("exc", topic.exclude)):
                 for pattern in patterns:
                     regex = _compile(topic.id, pattern)
-                    rule = _Rule(topic.id, kind, regex, number)
+                    rule = _Rule(topic.id, kind, regex, number, _anchored(pattern))
                     number += 1
                     prefixes = literal_prefixes(pattern)
                     if prefixes is None:
@@ -130,15 +149,12 @@ class TopicMatcher:
                 else:
                     excluded.setdefault(rule.topic, []).append(match.span())
         for rule in self._full_patterns:
-            for match in rule.regex.finditer(text) if rule.regex is not None else ():
+            for match in _all_matches(rule, text):
                 if match.end() > match.start():
                     _keep(spans, rule.topic, match.start(), match.end())
         for topic in {topic for topic, _ in spans} & self._full_excludes.keys():
             for rule in self._full_excludes[topic]:
-                if rule.regex is not None:
-                    excluded.setdefault(topic, []).extend(
-                        m.span() for m in rule.regex.finditer(text)
-                    )
+                excluded.setdefault(topic, []).extend(m.span() for m in _all_matches(rule, text))
         hits = [
             TopicHit(start, end, topic, text[start:end])
             for (topic, start), end in spans.items()
