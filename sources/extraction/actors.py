@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sources.extraction.lexicon import (
     DEMOTING_PREPOSITIONS,
@@ -156,8 +157,7 @@ class Entry:
     """For all-capitals aliases: the only spelling that counts."""
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     """An actor, person or venue named in a text."""
 
     start: int

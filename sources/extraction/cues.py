@@ -11,14 +11,13 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sources.extraction.lexicon import CUES, CueKind
 from sources.extraction.literals import LiteralScanner, literal_prefixes
 
 
-@dataclass(frozen=True, slots=True)
-class CueMatch:
+class CueMatch(NamedTuple):
     """One cue found in a text."""
 
     start: int

@@ -317,16 +317,18 @@ class Extractor:
     def _attribute(self, ctx: _Context, index: int, sentence: Sentence) -> list[_Attribution]:
         text = ctx.text
         s_start, s_end = sentence.start, sentence.end
+        cues = self._cues(text, ctx.low, s_start, s_end, ctx.cue_found)
+        opener = _FOR_SPEAKER.match(sentence.text)
+        if not cues and not sentence.headline and opener is None:
+            return []  # nothing attributes anything here: the common case, kept cheap
         mentions = [m for m in self._mentions_in(ctx, s_start, s_end) if m.actor]
         quotes = _quote_spans(text, s_start, s_end)
         asides = [(m.start() + s_start, m.end() + s_start) for m in _ASIDE.finditer(sentence.text)]
-        cues = self._cues(text, ctx.low, s_start, s_end, ctx.cue_found)
         attributions: list[_Attribution] = []
         if sentence.headline:
             headline = self._headline(ctx, sentence, mentions)
             if headline is not None:
                 attributions.append(headline)
-        opener = _FOR_SPEAKER.match(sentence.text)
         if opener is not None and mentions and mentions[0].start - s_start <= opener.end() + 30:
             named = mentions[0]
             if text[named.end : named.end + 1] == "," or text[named.end : named.end + 3] in (

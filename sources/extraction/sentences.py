@@ -11,7 +11,7 @@ of their own, and an unbalanced quote must not swallow the rest of the item.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sources.extraction.lexicon import ABBREVIATIONS, SENTENCE_STARTERS
 
@@ -32,8 +32,7 @@ _ATTRIBUTION_TAIL = re.compile(
 """After a closing quote: an attribution that belongs to it (`"...!" Lavrov said.`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):
     """One sentence of a text, by position, so mentions can be mapped onto it."""
 
     start: int

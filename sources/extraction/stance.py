@@ -20,7 +20,7 @@ The order of the tests is the order of precedence:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sources.extraction.lexicon import (
     CLAUSE_BREAKS,
@@ -87,16 +87,14 @@ _REFUSAL = re.compile(
 _WORD = re.compile(r"\w+")
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """A stance and, when conditional, the condition as written."""
 
     stance: Stance
     condition: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CueInfo:
+class CueInfo(NamedTuple):
     """What the stance judge needs to know about the cue."""
 
     kind: CueKind

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sources.extraction.literals import LiteralScanner, literal_prefixes, lower_same_length
 from sources.records import TopicSpec
@@ -20,8 +21,7 @@ _WORD_CHAR = re.compile(r"\w")
 _ANCHORED = re.compile(r"(?:\(\?[aiLmsux]+\))*\\A")
 
 
-@dataclass(frozen=True, slots=True)
-class TopicHit:
+class TopicHit(NamedTuple):
     """One topic word or phrase found in a text."""
 
     start: int
@@ -124,6 +124,7 @@ class TopicMatcher:
         spans: dict[tuple[str, int], int] = {}
         excluded: dict[str, list[tuple[int, int]]] = {}
         tried: set[tuple[int, int]] = set()
+        pending: list[tuple[_Rule, int]] = []
         if found is None:
             if self._scanner is None:
                 self._scanner = LiteralScanner(self.literals)
@@ -141,18 +142,24 @@ class TopicMatcher:
                 if (rule.number, position) in tried or rule.regex is None:
                     continue
                 tried.add((rule.number, position))
-                match = rule.regex.match(text, position)
-                if match is None or match.end() == match.start():
+                if rule.kind == "exc":
+                    # Tried later, and only for topics that matched at all.
+                    pending.append((rule, position))
                     continue
-                if rule.kind == "pat":
+                match = rule.regex.match(text, position)
+                if match is not None and match.end() > match.start():
                     _keep(spans, rule.topic, match.start(), match.end())
-                else:
-                    excluded.setdefault(rule.topic, []).append(match.span())
         for rule in self._full_patterns:
             for match in _all_matches(rule, text):
                 if match.end() > match.start():
                     _keep(spans, rule.topic, match.start(), match.end())
-        for topic in {topic for topic, _ in spans} & self._full_excludes.keys():
+        matched_topics = {topic for topic, _ in spans}
+        for rule, position in pending:
+            if rule.topic in matched_topics and rule.regex is not None:
+                match = rule.regex.match(text, position)
+                if match is not None and match.end() > match.start():
+                    excluded.setdefault(rule.topic, []).append(match.span())
+        for topic in matched_topics & self._full_excludes.keys():
             for rule in self._full_excludes[topic]:
                 excluded.setdefault(topic, []).extend(m.span() for m in _all_matches(rule, text))
         hits = [
