@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,9 +174,12 @@ class Extractor:
         # together: a pass of the regex engine costs about as much as all the
         # Python work on a short item, so three passes would triple it.
         merged: dict[str, list[tuple[int, Any]]] = {}
-        for tag, literals in enumerate(
-            (self._aliases.literals, self._topics.literals, FINDER.literals)
-        ):
+        sources: tuple[Mapping[str, Sequence[Any]], ...] = (
+            self._aliases.literals,
+            self._topics.literals,
+            FINDER.literals,
+        )
+        for tag, literals in enumerate(sources):
             for key, values in literals.items():
                 merged.setdefault(key, []).extend((tag, value) for value in values)
         self._scanner: LiteralScanner[tuple[int, Any]] = LiteralScanner(merged)
@@ -267,7 +270,7 @@ class Extractor:
             hits,
             [h.start for h in hits],
         )
-        wanted = set()
+        wanted: set[int] = set()
         for index, sentence in enumerate(sentences):
             if self._hits_in(ctx, sentence.start, sentence.end):
                 wanted.update(range(max(0, index - CARRY_SENTENCES), index + 1))
@@ -525,11 +528,10 @@ class Extractor:
                 return []
             # Where the pronoun or "the minister" stands: what comes before it
             # may be the claim ("..., the minister added").
-            resolved.np_start = (
-                (pronoun_at if pronoun is not None else gap_start + role.start("role") - 4)
-                if pronoun is not None or role is not None
-                else cue.start
-            )
+            if pronoun is not None:
+                resolved.np_start = pronoun_at
+            elif role is not None:
+                resolved.np_start = max(gap_start, gap_start + role.start("role") - 4)
             resolved.np_end = cue.start
             return [resolved]
         if cue.kind is CueKind.SAY:
