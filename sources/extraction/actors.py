@@ -138,7 +138,7 @@ _DATELINE_AFTER = re.compile(
     r",?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*)?(?:\([^()\n]{1,40}\))?\s*[-–—]"
 )
 _OF_BEFORE = re.compile(
-    r"(?<![\w’'])(?P<head>[\w-]+)\s+of\s+(?:the\s+)?(?:(?:[A-Z][\w’'.-]*|and)\s+){0,3}$"
+    r"(?<![\w’'])(?P<head>[\w-]+)\s+(?:of|in)\s+(?:the\s+)?(?:(?:[A-Z][\w’'.-]*|and)\s+){0,3}$"
 )
 _ROLE_HEAD = re.compile(ROLE_NOUNS + r"$", re.IGNORECASE)
 _SHIFTED_BEFORE = re.compile(

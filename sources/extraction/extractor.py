@@ -37,6 +37,7 @@ from sources.records import ActorSpec, Extraction, PersonSpec, TopicSpec
 MAX_CHARS = 50_000
 """Text beyond this many characters is not read: bounded time per item."""
 
+_PASSIVE_AUXILIARIES = frozenset("is are was were be been being get gets got".split())
 _GERUND_PREPOSITIONS = frozenset(
     "for of by about after before without on in against from over despite instead".split()
 )
@@ -383,6 +384,13 @@ class Extractor:
             ):
                 # "its plans to", "the calls for": a noun, not a verb with a subject.
                 continue
+            if (
+                kind in (CueKind.STANCE, CueKind.FORMAL)
+                and words
+                and words[-1].lower() in _PASSIVE_AUXILIARIES
+                and match.text.split(None, 1)[0].lower().endswith("ed")
+            ):
+                continue  # "once a ceasefire is agreed": nobody acts here
             negated = any(w.lower().replace("’", "'") in _NEGATION_WORDS for w in words) or (
                 kind in (CueKind.HEDGE, CueKind.STANCE) and bool(_NEGATED_INSIDE.search(match.text))
             )
@@ -443,9 +451,18 @@ class Extractor:
             after = [m for m in mentions if cue.end <= m.start < np_end and not m.non_speaker]
             if not after:
                 return []
-            subject = self._subject_of(ctx, _best_in_np(after), cue.end)
-            subject.np_start, subject.np_end = cue.start, np_end
-            return [subject]
+            subjects = [self._subject_of(ctx, _best_in_np(after), cue.end)]
+            # "rejected by Berlin and Warsaw": every listed actor.
+            for previous, mention in zip(after, after[1:], strict=False):
+                if (
+                    mention.actor not in {s.actor for s in subjects}
+                    and mention.person is None
+                    and _SEPARATOR.match(text[previous.end : mention.start])
+                ):
+                    subjects.append(self._subject_of(ctx, mention, mention.start))
+            for subject in subjects:
+                subject.np_start, subject.np_end = cue.start, np_end
+            return subjects
         if cue.kind is CueKind.POSITION:
             owner = [m for m in mentions if m.end == cue.start or m.end + 1 == cue.start]
             if not owner:
@@ -457,7 +474,11 @@ class Extractor:
         cue_aside = next((a for a in asides if a[0] <= cue.start < a[1]), None)
         before_text = text[sentence.start : cue.start]
         # A participle after a comma ("..., stating that") shares the main clause's subject.
-        if earlier and _PARTICIPLE.search(before_text) and _PARTICIPLE_WORD.match(cue.text):
+        if (
+            earlier
+            and _PARTICIPLE.search(before_text)
+            and cue.text.split(None, 1)[0].lower().endswith("ing")
+        ):
             return [
                 _Subject(s.actor, s.person, s.alias, s.carried, s.np_start, s.np_end)
                 for s in earlier[-1].subjects
@@ -640,7 +661,7 @@ class Extractor:
             for m in self._mentions_in(ctx, previous.start, previous.end)
             if m.person is not None and not m.office and not m.demoted
         ]
-        return there[-1] if there else None
+        return there[0] if there else None
 
     def _coordinated(
         self, ctx: _Context, nearest: Mention, subject: _Subject, candidates: list[Mention]
@@ -696,7 +717,8 @@ class Extractor:
             if aside is not None:
                 spans = [(cue.start, min(aside[1], next_start))]
             elif cue.kind is CueKind.PASSIVE:
-                spans = [(before_start, cue.end)]
+                # What was ruled out stands before the verb, whoever spoke there.
+                spans = [(sentence.start, cue.end)]
             elif cue.kind is CueKind.ACCORDING:
                 if (
                     text[before_start : cue.start].strip(' ,"“”') == ""

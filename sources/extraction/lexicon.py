@@ -96,6 +96,18 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
         CueKind.PASSIVE,
         1,
     ),
+    (
+        r"(?:ruled\s+out|rejected|dismissed|opposed|blocked|vetoed|condemned|denounced|"
+        r"critici[sz]ed)\s+by",
+        CueKind.PASSIVE,
+        -1,
+    ),
+    (
+        r"(?:backed|supported|proposed|welcomed|endorsed|drafted|submitted|put\s+forward|tabled|"
+        r"sponsored|championed|floated)\s+by",
+        CueKind.PASSIVE,
+        1,
+    ),
     # --- formal acts
     (r"cast(?:s|ing)?\s+(?:\w+\s+){0,3}?votes?\s+against", CueKind.FORMAL, -1),
     (r"vot(?:ed|es|e|ing)\s+against", CueKind.FORMAL, -1),
@@ -240,6 +252,13 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
     (r"(?:made|makes|making)\s+(?:it\s+)?clear", CueKind.SAY, 0),
     (r"(?:wrote|writes|posted)\s+(?:on|in)", CueKind.SAY, 0),
     (r"(?:replied|replies|responded|responds|retorted|commented|comments\s+that)", CueKind.SAY, 0),
+    (
+        r"(?:called|calls|calling|described|describes|describing|branded|brands|labell?ed|"
+        r"termed|dubbed)",
+        CueKind.SAY,
+        0,
+    ),
+    (r"(?:floated|floats|floating|mooted)", CueKind.STANCE, 1),
     (r"(?:asked|asks)", CueKind.SAY, 0),
     (r"(?:expressed|expresses|voiced|voices)", CueKind.SAY, 0),
     (r"(?:denied|denies|denying|refuted|refutes)", CueKind.SAY, 0),

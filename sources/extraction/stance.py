@@ -85,6 +85,19 @@ _REFUSAL = re.compile(
     r"\b(?:refus\w*|reject\w*|fail\w*\s+to|not\s+agree\w*|rules?\s+out)\b", re.IGNORECASE
 )
 _WORD = re.compile(r"\w+")
+_NOUN_CONDITION = re.compile(
+    r"(?:mandate|approval|authori[sz]ation|consent|sanction|backstop|guarantees?|agreement|"
+    r"withdrawal|decision|resolution)$",
+    re.IGNORECASE,
+)
+_DEMAND = re.compile(
+    r"\b(?<!is\s)(?<!are\s)(?<!was\s)(?<!be\s)(?<!been\s)(?:agrees?|agreed|accepts?|accepted|"
+    r"refuses?|refused|rejects?|rejected|fails?|failed|compl(?:y|ies|ied)|signs?|signed|commits?|"
+    r"committed|withdraws?|withdrew|ends?|ended|stops?|stopped|halts?|halted|drops?|dropped|"
+    r"removes?|removed|takes?|took)\b|\bremoved\s+from|\boff\s+the\s+table\b",
+    re.IGNORECASE,
+)
+"""A condition that asks something of someone ("unless Moscow agrees to a ceasefire")."""
 
 
 class Verdict(NamedTuple):
@@ -114,8 +127,19 @@ def conditions(claim: str) -> list[tuple[int, int, int]]:
     """
     found: list[tuple[int, int, int]] = []
     for match in _CONDITION.finditer(claim):
-        stop = _CONDITION_END.search(claim, match.end() + 1)
+        stop = _CONDITION_END.search(claim, match.end())
         end = stop.start() if stop is not None else len(claim)
+        opening = claim[: match.start()]
+        if _NOUN_CONDITION.search(match.group()):
+            # "a US backstop for any European force": the condition is the
+            # noun phrase, and what it is for is the position.
+            end = match.end()
+        elif not opening.strip(" \"“‘'") or opening.rstrip().endswith(","):
+            # A condition that opens its clause ("Without guarantees, any
+            # ceasefire ...") ends at the first comma.
+            comma = claim.find(",", match.end())
+            if comma != -1:
+                end = min(end, comma)
         end = min(end, match.end() + 160)
         found.append((match.start(), match.end(), end))
     for match in _ONLY_LATER.finditer(claim):
@@ -124,7 +148,7 @@ def conditions(claim: str) -> list[tuple[int, int, int]]:
         tail = match.start("tail")
         if any(start <= tail < end for start, _, end in found):
             found = [c for c in found if not (c[0] <= tail < c[2])]
-        stop = _CONDITION_END.search(claim, match.end() + 1)
+        stop = _CONDITION_END.search(claim, match.end())
         end = min(stop.start() if stop is not None else len(claim), match.end() + 160)
         found.append((tail, match.end(), end))
     found.sort()
@@ -165,6 +189,10 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         # table" opposes the membership; "a key condition of any ceasefire"
         # makes the ceasefire conditional on what came before.
         start, end, clause_end = conds[0]
+        if not _DEMAND.search(claim, end, clause_end):
+            # "a peacekeeping mission if a ceasefire is reached": the ceasefire
+            # is a circumstance, not something the speaker asks for.
+            return None
         if _REFUSAL.search(claim, end, clause_end):
             return Verdict(Stance.SUPPORTS)
         _, leaning = _scan(claim, end, clause_end, topic_spans)
