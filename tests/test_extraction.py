@@ -280,8 +280,12 @@ def test_a_passive_with_an_agent_gives_the_agent(extractor: Extractor) -> None:
         ("Russia vetoed the draft resolution on Ukraine.", "russia", "un-veto", Stance.OPPOSES),
         ("France drafted a Security Council resolution.", "france", "un-veto", Stance.SUPPORTS),
         ("China abstained in the vote on the resolution.", "china", "un-veto", Stance.NEUTRAL),
-        ("The EU imposed sanctions on three Russian banks.", "european-union", "sanctions",
-         Stance.SUPPORTS),
+        (
+            "The EU imposed sanctions on three Russian banks.",
+            "european-union",
+            "sanctions",
+            Stance.SUPPORTS,
+        ),
     ],
 )
 def test_formal_acts_are_positions(
@@ -302,7 +306,10 @@ def test_an_aside_does_not_speak(extractor: Extractor) -> None:
 
 
 def test_the_speaker_carries_over_to_he_in_the_next_sentence(extractor: Extractor) -> None:
-    text = "Lavrov spoke to reporters in Ankara. He warned that NATO membership for Kyiv was a red line."
+    text = (
+        "Lavrov spoke to reporters in Ankara. "
+        "He warned that NATO membership for Kyiv was a red line."
+    )
     statement = only(extractor.extract(text), "russia", "nato-membership")
     assert (statement.speaker, statement.carried, statement.alias) == (
         "Sergei Lavrov",
@@ -414,8 +421,14 @@ def test_negation_hedges_and_double_negation(
         ("Lavrov said there would be no peacekeepers until a treaty is signed.", "until"),
         ("Lavrov said peacekeepers could deploy provided that both sides agree.", "provided"),
         ("Lavrov said peacekeepers may stay as long as they are neutral.", "as long as"),
-        ("Lavrov said peacekeepers would be accepted on condition that NATO stays out.", "on condition"),
-        ("Lavrov said peacekeepers are welcome only under a Security Council mandate.", "only under"),
+        (
+            "Lavrov said peacekeepers would be accepted on condition that NATO stays out.",
+            "on condition",
+        ),
+        (
+            "Lavrov said peacekeepers are welcome only under a Security Council mandate.",
+            "only under",
+        ),
     ],
 )
 def test_conditions_make_a_stance_conditional_and_are_kept(
@@ -495,7 +508,15 @@ def test_text_beyond_the_cap_is_not_read(extractor: Extractor) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", " ", '"', "“unclosed quote said Lavrov ceasefire", "?" * 100, "\x00\x1b[31m", "a" * 10_000],
+    [
+        "",
+        " ",
+        '"',
+        "“unclosed quote said Lavrov ceasefire",
+        "?" * 100,
+        "\x00\x1b[31m",
+        "a" * 10_000,
+    ],
 )
 def test_odd_text_gives_no_statements_and_no_error(extractor: Extractor, text: str) -> None:
     assert isinstance(extractor.extract(text, title=text), list)
@@ -513,8 +534,15 @@ def test_actors_people_and_topics_come_from_the_config() -> None:
             people=(PersonSpec("Nerea Vance-Okoro", role="Foreign Minister"),),
         )
     ]
-    topics = [TopicSpec("fishing", "Fishing rights", keywords=("fishing quota",),
-                        patterns=(r"\bcatch\s+limits?\b",), exclude=(r"\bfishing\s+quota\s+game\b",))]
+    topics = [
+        TopicSpec(
+            "fishing",
+            "Fishing rights",
+            keywords=("fishing quota",),
+            patterns=(r"\bcatch\s+limits?\b",),
+            exclude=(r"\bfishing\s+quota\s+game\b",),
+        )
+    ]
     extractor = Extractor(actors, topics)
     found = extractor.extract("Vance-Okoro said Poseidonia rejects the new catch limits.")
     assert [(e.actor, e.speaker, e.topic, e.stance) for e in found] == [
@@ -537,10 +565,117 @@ def test_thousands_of_extra_aliases_still_match_the_right_actor() -> None:
 def test_the_default_specs_cover_the_evaluated_actors_and_topics() -> None:
     actors, topics = load_default_specs()
     assert {a.id for a in actors} == {
-        "russia", "ukraine", "united-states", "france", "united-kingdom", "germany", "china",
-        "nato", "united-nations", "european-union", "poland", "turkey", "hungary",
+        "russia",
+        "ukraine",
+        "united-states",
+        "france",
+        "united-kingdom",
+        "germany",
+        "china",
+        "nato",
+        "united-nations",
+        "european-union",
+        "poland",
+        "turkey",
+        "hungary",
     }
     assert {t.id for t in topics} == {
-        "peacekeeping", "nato-membership", "un-veto", "ceasefire", "sanctions",
+        "peacekeeping",
+        "nato-membership",
+        "un-veto",
+        "ceasefire",
+        "sanctions",
     }
     assert all(a.people for a in actors)
+
+
+# --- more attribution rules ------------------------------------------------------
+
+
+def test_a_participial_aside_does_not_speak(extractor: Extractor) -> None:
+    text = (
+        "Zelensky, speaking alongside Starmer in London, said Ukraine needs a US backstop "
+        "for any European force."
+    )
+    statement = only(extractor.extract(text), "ukraine", "peacekeeping")
+    assert statement.stance is Stance.CONDITIONAL
+    assert statement.condition == "a US backstop"
+
+
+def test_a_proposal_rejected_by_two_capitals_gives_both(extractor: Extractor) -> None:
+    text = "Macron has floated sending Western troops to Ukraine, a proposal rejected by Berlin and Warsaw."
+    found = extractor.extract(text)
+    assert only(found, "france", "peacekeeping").stance is Stance.SUPPORTS
+    assert only(found, "germany", "peacekeeping").stance is Stance.OPPOSES
+    assert only(found, "poland", "peacekeeping").stance is Stance.OPPOSES
+
+
+def test_listed_subjects_all_state_the_position(extractor: Extractor) -> None:
+    text = "Germany, Spain and Poland have ruled out taking part in such a mission in Ukraine."
+    found = extractor.extract(text)
+    assert pairs(found) == {("germany", "peacekeeping"), ("poland", "peacekeeping")}
+    assert {e.stance for e in found} == {Stance.OPPOSES}
+
+
+def test_a_rejection_of_the_initiative_takes_the_previous_topic(extractor: Extractor) -> None:
+    text = "Orban proposed an immediate ceasefire during his visit. Kyiv rejected the initiative."
+    found = extractor.extract(text)
+    assert only(found, "hungary", "ceasefire").stance is Stance.SUPPORTS
+    assert only(found, "ukraine", "ceasefire").stance is Stance.OPPOSES
+
+
+def test_for_x_opens_a_position(extractor: Extractor) -> None:
+    text = "For Guterres, the veto has paralysed the council. He called for limits on the veto."
+    found = [
+        e for e in extractor.extract(text) if (e.actor, e.topic) == ("united-nations", "un-veto")
+    ]
+    assert [(e.speaker, e.stance, e.carried) for e in found] == [
+        ("António Guterres", Stance.OPPOSES, False),
+        ("António Guterres", Stance.OPPOSES, True),
+    ]
+
+
+def test_a_supposition_is_not_a_statement(extractor: Extractor) -> None:
+    text = '"We will see whether Putin is serious when he commits to a truce," Barrot said.'
+    assert pairs(extractor.extract(text)) == {("france", "ceasefire")}
+
+
+def test_a_gerund_after_a_preposition_is_not_the_subject_s_act(extractor: Extractor) -> None:
+    text = "Lawmakers criticised President Biden for not imposing sanctions on Russian banks."
+    assert extractor.extract(text) == []
+
+
+def test_a_dateline_is_not_a_speaker(extractor: Extractor) -> None:
+    text = "MOSCOW (Reuters) - Farmers said the new sanctions had raised fertiliser prices."
+    assert extractor.extract(text) == []
+
+
+def test_a_circumstance_in_a_condition_is_not_a_position(extractor: Extractor) -> None:
+    text = "Turkey has said it could take part in a peacekeeping mission if a ceasefire is reached."
+    found = extractor.extract(text)
+    assert pairs(found) == {("turkey", "peacekeeping")}
+    assert found[0].stance is Stance.CONDITIONAL
+
+
+def test_a_condition_that_opens_the_claim_ends_at_its_comma(extractor: Extractor) -> None:
+    text = (
+        '"Without guarantees, any ceasefire will only give Russia time to regroup," Zelensky said.'
+    )
+    statement = only(extractor.extract(text), "ukraine", "ceasefire")
+    assert statement.stance is Stance.CONDITIONAL
+    assert statement.condition == "Without guarantees"
+
+
+def test_a_headline_label_before_a_colon_is_not_a_speaker(extractor: Extractor) -> None:
+    found = extractor.extract("", title="Ukraine war: General Assembly passes ceasefire resolution")
+    assert found == []
+
+
+def test_an_item_about_another_war_states_nothing_about_these_topics(
+    extractor: Extractor,
+) -> None:
+    text = (
+        "Israel and Hamas traded accusations on Sunday. France said the ceasefire must hold, "
+        "and Britain called for new sanctions on Iran."
+    )
+    assert extractor.extract(text) == []

@@ -320,7 +320,7 @@ OPPOSE_WORDS = (
     r"crazy|counterproductive|pointless|useless|illegal|illegitimate|unjustified|"
     r"legitimate\s+(?:military\s+)?targets?|(?:be|become|are|as)\s+(?:\w+\s+)?targets?|veto(?:es|ed|ing)?\s+(?:any|the|new|further|a|an|all|this|these|such|EU|more)|red\s+line|provocation|lift(?:s|ed|ing)?|"
     r"eas(?:e|es|ed|ing)|undermin(?:e|es|ed|ing)|dissatisfaction|deadlock|"
-    r"temporary\s+respite|respite|ploy|trap|stalling|delay(?:s|ed|ing)?\s+tactic|never|"
+    r"paraly[sz](?:e|es|ed|ing)|crippl(?:e|es|ed|ing)|hamstrung|temporary\s+respite|respite|ploy|trap|stalling|delay(?:s|ed|ing)?\s+tactic|never|"
     r"regular\s+combatants|no\s+longer\s+has|doomed|condemn(?:s|ed)?|denounc(?:e|es|ed)|"
     r"warn(?:s|ed)?\s+against|threat|postpone|keep\s+it\s+that\s+way|have\s+to\s+abandon|substitutes?\s+for|alternatives?\s+to"
 )
