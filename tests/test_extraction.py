@@ -603,7 +603,10 @@ def test_a_participial_aside_does_not_speak(extractor: Extractor) -> None:
 
 
 def test_a_proposal_rejected_by_two_capitals_gives_both(extractor: Extractor) -> None:
-    text = "Macron has floated sending Western troops to Ukraine, a proposal rejected by Berlin and Warsaw."
+    text = (
+        "Macron has floated sending Western troops to Ukraine, "
+        "a proposal rejected by Berlin and Warsaw."
+    )
     found = extractor.extract(text)
     assert only(found, "france", "peacekeeping").stance is Stance.SUPPORTS
     assert only(found, "germany", "peacekeeping").stance is Stance.OPPOSES

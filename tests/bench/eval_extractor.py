@@ -117,7 +117,9 @@ def score(records: list[dict[str, Any]], extractor: Extractor) -> Tally:
         snippet = record["text"].replace("\n", " ")
         snippet = snippet if len(snippet) <= 300 else snippet[:300] + "..."
         for pair in sorted(gold - predicted):
-            tally.misses.append(f"[{record['id']}] MISSED {pair} {_label(expected[pair])}\n    {snippet}")
+            tally.misses.append(
+                f"[{record['id']}] MISSED {pair} {_label(expected[pair])}\n    {snippet}"
+            )
         for pair in sorted(predicted - gold):
             extra = [e for e in found if (e.actor, e.topic) == pair][0]
             tally.misses.append(
@@ -135,7 +137,8 @@ def score(records: list[dict[str, Any]], extractor: Extractor) -> Tally:
                 first = [e for e in found if (e.actor, e.topic) == pair][0]
                 tally.misses.append(
                     f"[{record['id']}] STANCE {pair} got {stance} want {want['stance']} "
-                    f"cue={first.cue!r} condition={first.condition!r}\n    claim: {first.claim[:240]}"
+                    f"cue={first.cue!r} condition={first.condition!r}\n"
+                    f"    claim: {first.claim[:240]}"
                 )
             if speaker == want["speaker"]:
                 tally.speaker_ok += 1
@@ -184,13 +187,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pairs  recall       {recall:.3f}  ({tally.tp} of {tally.tp + tally.fn} labelled)")
     print(f"pairs  F1           {f1:.3f}  (mean per passage {tally.f1_sum / tally.passages:.3f})")
     if tally.matched:
-        print(f"stance accuracy     {tally.stance_ok / tally.matched:.3f}  "
-              f"({tally.stance_ok} of {tally.matched} matched pairs)")
-        print(f"speaker accuracy    {tally.speaker_ok / tally.matched:.3f}  "
-              f"({tally.speaker_ok} of {tally.matched} matched pairs)")
+        print(
+            f"stance accuracy     {tally.stance_ok / tally.matched:.3f}  "
+            f"({tally.stance_ok} of {tally.matched} matched pairs)"
+        )
+        print(
+            f"speaker accuracy    {tally.speaker_ok / tally.matched:.3f}  "
+            f"({tally.speaker_ok} of {tally.matched} matched pairs)"
+        )
     if tally.negatives:
-        print(f"false-positive rate {tally.negatives_hit / tally.negatives:.3f}  "
-              f"({tally.negatives_hit} of {tally.negatives} passages that state nothing)")
+        print(
+            f"false-positive rate {tally.negatives_hit / tally.negatives:.3f}  "
+            f"({tally.negatives_hit} of {tally.negatives} passages that state nothing)"
+        )
     print(f"passages per second {speed(records, extractor):.0f}")
     return 0
 
