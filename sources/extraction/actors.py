@@ -237,7 +237,7 @@ class AliasIndex:
                     continue
                 table[key] = entry
 
-        surnames: dict[str, list[tuple[str, PersonSpec]]] = {}
+        surnames: dict[str, list[tuple[str, PersonSpec, str]]] = {}
         for actor in actors:
             for alias in (actor.name, *actor.aliases):
                 add(alias, Entry(actor.id, None, alias if _is_acronym(alias) else None))
@@ -247,12 +247,12 @@ class AliasIndex:
                     add(alias, Entry(actor.id, person, None), override=True)
                 surname = _surname(person)
                 if surname is not None:
-                    surnames.setdefault(fold(surname), []).append((actor.id, person))
+                    surnames.setdefault(fold(surname), []).append((actor.id, person, surname))
         for key, owners in surnames.items():
             # A surname two people share names neither.
             if len(owners) == 1 and key not in table:
-                actor_id, person = owners[0]
-                add(key, Entry(actor_id, person, None))
+                actor_id, person, surname = owners[0]
+                add(surname, Entry(actor_id, person, None))
         for venue in VENUES:
             add(venue, Entry("", None, venue if _is_acronym(venue) else None), override=True)
         self._table = table

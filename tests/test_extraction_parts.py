@@ -1,0 +1,165 @@
+"""The extractor's parts: sentence splitting, the alias trie, literal prefixes, scanning."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sources.extraction import Extractor, load_default_specs
+from sources.extraction.actors import AliasIndex
+from sources.extraction.literals import LiteralScanner, literal_prefixes, lower_same_length
+from sources.extraction.sentences import split_sentences
+from sources.extraction.trie import trie_pattern
+from sources.records import ActorSpec, PersonSpec
+
+
+def texts(text: str) -> list[str]:
+    return [s.text for s in split_sentences(text)]
+
+
+# --- sentences -------------------------------------------------------------------
+
+
+def test_abbreviations_and_initials_do_not_end_sentences() -> None:
+    text = (
+        "Mr. Donald J. Trump met Gen. Kellogg at 10 a.m. on Jan. 3 in the U.S. capital. It rained."
+    )
+    assert texts(text) == [
+        "Mr. Donald J. Trump met Gen. Kellogg at 10 a.m. on Jan. 3 in the U.S. capital.",
+        "It rained.",
+    ]
+
+
+def test_an_abbreviation_before_a_sentence_opener_ends_the_sentence() -> None:
+    assert texts("Talks were held in the U.S. The next round is in Europe.") == [
+        "Talks were held in the U.S.",
+        "The next round is in Europe.",
+    ]
+
+
+def test_nothing_ends_a_sentence_inside_a_quotation() -> None:
+    text = "“We are ready. We always were,” he said. Then he left."
+    assert texts(text) == ["“We are ready. We always were,” he said.", "Then he left."]
+
+
+def test_a_question_or_exclamation_keeps_its_attribution() -> None:
+    assert texts('"Is this peace?" asked Rutte. "No!" Lavrov said. Silence followed.') == [
+        '"Is this peace?" asked Rutte.',
+        '"No!" Lavrov said.',
+        "Silence followed.",
+    ]
+
+
+def test_a_line_break_ends_a_sentence_and_an_open_quote() -> None:
+    assert texts('He said "this never closes\nNext line. Another.') == [
+        'He said "this never closes',
+        "Next line.",
+        "Another.",
+    ]
+
+
+def test_a_line_without_end_punctuation_is_a_headline() -> None:
+    sentences = split_sentences("Russia: no talks\nBody text here.")
+    assert [s.headline for s in sentences] == [True, False]
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=200, deadline=None)
+def test_sentences_are_in_order_inside_the_text_and_not_empty(text: str) -> None:
+    previous_end = 0
+    for sentence in split_sentences(text):
+        assert sentence.text and sentence.text == text[sentence.start : sentence.end]
+        assert sentence.start >= previous_end
+        previous_end = sentence.end
+
+
+# --- trie and literals --------------------------------------------------------------
+
+
+@given(st.lists(st.text(alphabet="abc. -", min_size=1, max_size=6), min_size=1, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_a_trie_pattern_matches_exactly_its_phrases(phrases: list[str]) -> None:
+    regex = re.compile(trie_pattern(phrases))
+    for phrase in phrases:
+        assert regex.fullmatch(phrase)
+    for other in ("zz", "abcabcabc-x"):
+        if other not in phrases:
+            assert not regex.fullmatch(other)
+
+
+def test_a_trie_pattern_prefers_the_longest_phrase() -> None:
+    regex = re.compile(trie_pattern(["russia", "russian", "russian foreign ministry"]))
+    match = regex.match("russian foreign ministry said")
+    assert match is not None and match.group() == "russian foreign ministry"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefixes"),
+    [
+        (r"\bveto(?:es|ed|ing)?\b", ("veto",)),
+        (r"\b(?:send|sending|deploy)\s+troops", ("deploy", "send")),
+        (r"['’]s\s+position", ("'s", "’s")),
+        (r"\w+\s+sanctions", None),
+        (r"\b(?:a|the)\s+force", None),
+    ],
+)
+def test_literal_prefixes_cover_every_match_or_give_up(
+    pattern: str, prefixes: tuple[str, ...] | None
+) -> None:
+    assert literal_prefixes(pattern) == prefixes
+
+
+def test_a_scanner_reports_overlapping_literals_at_word_starts_only() -> None:
+    scanner = LiteralScanner({"peace": ["p"], "peace talks": ["pt"], "talks": ["t"]})
+    low = lower_same_length("Peace talks; peacetime talks")
+    found = [
+        (pos, [value for _, value in scanner.at(longest)]) for pos, longest in scanner.scan(low)
+    ]
+    assert found == [(0, ["pt", "p"]), (6, ["t"]), (13, ["p"]), (23, ["t"])]
+
+
+def test_lower_case_keeps_every_position() -> None:
+    text = "İstanbul talks"
+    assert len(lower_same_length(text)) == len(text)
+
+
+# --- aliases ------------------------------------------------------------------------
+
+
+def test_an_accented_alias_also_matches_without_accents() -> None:
+    index = AliasIndex([ActorSpec("hungary", "Hungary", people=(PersonSpec("Viktor Orbán"),))])
+    found = index.find("Orban and Viktor Orban and Orbán spoke.")
+    assert [m.text for m in found] == ["Orban", "Viktor Orban", "Orbán"]
+
+
+def test_a_shared_surname_names_no_one() -> None:
+    index = AliasIndex(
+        [
+            ActorSpec("a", "A", people=(PersonSpec("Anna Kovacs"),)),
+            ActorSpec("b", "B", people=(PersonSpec("Bela Kovacs"),)),
+        ]
+    )
+    assert index.find("Kovacs said so.") == []
+
+
+# --- the whole extractor on any text -------------------------------------------------
+
+_EXTRACTOR = Extractor(*load_default_specs())
+
+_WORDS = st.sampled_from(
+    """Russia Moscow said that " “ ” , . ? ! ceasefire sanctions NATO membership peacekeepers
+    not only if unless He the envoy Lavrov Zelensky vetoed resolution according to : – ( )
+    \n troops rejected would consider US us UN Security Council""".split(" ")
+)
+
+
+@given(st.lists(_WORDS, max_size=60).map(" ".join), st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_extract_never_raises_and_claims_come_from_the_text(body: str, title: str) -> None:
+    for found in _EXTRACTOR.extract(body, title=title):
+        assert found.claim and (found.claim in body or found.claim in title)
+        assert found.actor and found.topic
+        assert (found.condition is None) or found.stance.value == "conditional"
