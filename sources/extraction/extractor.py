@@ -106,6 +106,7 @@ _CLAUSE_OPENER = re.compile(
     r"(?:^|[,;:]\s*(?:where|when|while|as|after|before|and)?\s)", re.IGNORECASE
 )
 _FOR_SPEAKER = re.compile(r"(?:For|In\s+the\s+(?:view|eyes)\s+of)\s+")
+_RELATIVE = re.compile(r",?\s+(?:that|which)\s+(?!is\b|was\b)", re.IGNORECASE)
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
 
@@ -741,6 +742,10 @@ class Extractor:
                 spans = [(cue.start, next_start)]
             if aside is None:
                 spans = _subtract(spans, asides)
+            if cue.kind is CueKind.FORMAL:
+                # "vetoed a resolution that would have demanded a ceasefire": what
+                # the resolution said is not the vetoing actor's position.
+                spans = _cut_relative(text, spans, cue.end)
             attribution.spans = _cut_commentary(text, spans)
 
     def _content_before(
@@ -1015,6 +1020,14 @@ def _subtract(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> lis
             pieces = next_pieces
         result.extend(p for p in pieces if p[1] > p[0])
     return result
+
+
+def _cut_relative(text: str, spans: list[tuple[int, int]], after: int) -> list[tuple[int, int]]:
+    result: list[tuple[int, int]] = []
+    for a, b in spans:
+        match = _RELATIVE.search(text, max(a, after), b) if b > after else None
+        result.append((a, match.start()) if match is not None else (a, b))
+    return [s for s in result if s[1] > s[0]]
 
 
 def _cut_commentary(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

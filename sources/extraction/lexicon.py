@@ -209,7 +209,7 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
     ),
     (
         r"['’]s\s+(?:\w+\s+){0,2}?(?:plan|plans|proposal|proposals|approach|initiative|framework|"
-        r"blueprint|peace\s+plan|demands|conditions|terms)\s+(?:\w+ly\s+)?(?:includes?|included|"
+        r"blueprint|peace\s+plan|demands|conditions|terms)\s+(?:[\w-]+\s+){0,5}?(?:includes?|included|"
         r"envisages?|envisaged|envisions?|foresees?|would\s+include|provides?\s+for|calls?\s+for)",
         CueKind.POSITION,
         0,
