@@ -107,6 +107,26 @@ _CLAUSE_OPENER = re.compile(
 )
 _FOR_SPEAKER = re.compile(r"(?:For|In\s+the\s+(?:view|eyes)\s+of)\s+")
 _RELATIVE = re.compile(r",?\s+(?:that|which)\s+(?!is\b|was\b)", re.IGNORECASE)
+_CARRY_HINT = re.compile(
+    r"\b(?:he|she|they|we)\b|\b(?:the|that|this)\s+(?:[\w-]+\s+){0,2}?" + ROLE_NOUNS + r"\b",
+    re.IGNORECASE,
+)
+"""A reference back to an earlier speaker; only then are earlier sentences attributed."""
+_WORD_SPLIT = re.compile(r"[^\w-]+")
+_CARRY_PRONOUNS = frozenset(("he", "she", "they", "we"))
+_ROLE_HEADS = frozenset(
+    """minister ministers president presidents premier chancellor leader leaders envoy envoys
+    ambassador ambassadors representative representatives diplomat spokesman spokeswoman
+    spokesperson secretary official officials aide aides adviser advisers advisor advisors
+    negotiator negotiators chief chiefs head heads government administration ministry office
+    embassy mission delegation delegate source sources country side authorities leadership
+    cabinet presidency commission military army diplomats secretary-general""".split()
+)
+_ANAPHORA_HEADS = frozenset(
+    """idea ideas proposal proposals plan plans initiative initiatives offer move call
+    suggestion demand demands option approach deal scheme force mission measure measures step
+    request draft text document framework deployment proposition""".split()
+)
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
 
@@ -272,14 +292,22 @@ class Extractor:
             hits,
             [h.start for h in hits],
         )
+        # Attribution runs only where a statement can come out: sentences with
+        # topic words, the one after them if it points back ("rejected the
+        # initiative"), and the sentences before any of those that refer back
+        # to a speaker ("He warned", "the minister added", a quote running on).
         wanted: set[int] = set()
         for index, sentence in enumerate(sentences):
             if self._hits_in(ctx, sentence.start, sentence.end):
-                wanted.update(range(max(0, index - CARRY_SENTENCES), index + 1))
-                # "Kiev rejected the initiative." takes its topic from here.
+                wanted.add(index)
                 following = index + 1
-                if following < len(sentences) and _ANAPHORA.search(sentences[following].text):
+                if following < len(sentences) and _points_back(sentences[following].text):
                     wanted.add(following)
+        for index in range(len(sentences) - 1, 0, -1):
+            if index in wanted and (
+                sentences[index].text[:1] in _QUOTE_CHARS or _refers_back(sentences[index].text)
+            ):
+                wanted.update(range(max(0, index - CARRY_SENTENCES), index))
         results: dict[tuple[str, str, int], Extraction] = {}
         previous_quote_speaker: tuple[_Subject, _Cue, int] | None = None
         for index, sentence in enumerate(sentences):
@@ -869,6 +897,23 @@ class Extractor:
 
 
 # --- helpers -------------------------------------------------------------------
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD_SPLIT.split(text.lower()))
+
+
+def _points_back(text: str) -> bool:
+    """ "Kiev rejected the initiative": a noun phrase standing for an earlier topic."""
+    return not _ANAPHORA_HEADS.isdisjoint(_words(text)) and bool(_ANAPHORA.search(text))
+
+
+def _refers_back(text: str) -> bool:
+    """ "He warned", "the minister added": a subject standing for an earlier speaker."""
+    words = _words(text)
+    if not _CARRY_PRONOUNS.isdisjoint(words):
+        return True
+    return not _ROLE_HEADS.isdisjoint(words) and bool(_CARRY_HINT.search(text))
 
 
 def _join(title: str, text: str) -> str:
