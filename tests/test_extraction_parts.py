@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sources.extraction import Extractor, load_default_specs
 from sources.extraction.actors import AliasIndex
 from sources.extraction.literals import LiteralScanner, literal_prefixes, lower_same_length
-from sources.extraction.sentences import split_sentences
+from sources.extraction.sentences import MAX_SENTENCE_CHARS, split_sentences
 from sources.extraction.trie import trie_pattern
 from sources.records import ActorSpec, PersonSpec
 
@@ -163,3 +163,12 @@ def test_extract_never_raises_and_claims_come_from_the_text(body: str, title: st
         assert found.claim and (found.claim in body or found.claim in title)
         assert found.actor and found.topic
         assert (found.condition is None) or found.stance.value == "conditional"
+
+
+def test_an_overlong_sentence_is_cut_at_clause_breaks_into_bounded_pieces() -> None:
+    text = "Russia said that peacekeepers would be welcome, " * 200 + "and that was all."
+    pieces = split_sentences(text)
+    assert len(pieces) > 1
+    assert all(len(p.text) <= MAX_SENTENCE_CHARS for p in pieces)
+    assert all(p.text.endswith(",") for p in pieces[:-1])
+    assert "".join(p.text for p in pieces).replace(" ", "") == text.replace(" ", "")

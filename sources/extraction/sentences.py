@@ -18,6 +18,8 @@ from sources.extraction.lexicon import ABBREVIATIONS, SENTENCE_STARTERS
 OPEN_QUOTES = "“«„"
 CLOSE_QUOTES = "”»"
 _MAX_QUOTE_CHARS = 1500
+MAX_SENTENCE_CHARS = 800
+"""Longer sentences are cut at clause boundaries into pieces of at most this size."""
 """An opened quotation longer than this is taken to be unbalanced and closed."""
 
 _EVENT = re.compile(r"[\"“”«»„]|\n+|[.!?…]+[\"'”’»)\]]*(?=\s|$)")
@@ -132,6 +134,27 @@ def _add(sentences: list[Sentence], text: str, start: int, end: int, offset: int
         end -= 1
     if end <= start:
         return
+    while end - start > MAX_SENTENCE_CHARS:
+        # A "sentence" this long is a list, a table or an attack; cutting it at
+        # a clause boundary keeps the work per sentence bounded (attribution
+        # compares every cue with every name in its sentence).
+        cut = _cut_point(text, start, start + MAX_SENTENCE_CHARS)
+        _add(sentences, text, start, cut, offset)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end <= start:
+        return
     chunk = text[start:end]
     headline = chunk[-1] not in ".!?…\"”'’»)" and len(chunk) < 250
     sentences.append(Sentence(start + offset, end + offset, chunk, headline))
+
+
+def _cut_point(text: str, start: int, limit: int) -> int:
+    """Where to cut an overlong sentence: the last clause break, else space, before `limit`."""
+    floor = start + MAX_SENTENCE_CHARS // 2
+    for mark in ("; ", ", ", " - ", " "):
+        at = text.rfind(mark, floor, limit)
+        if at != -1:
+            return at + len(mark.rstrip())
+    return limit
