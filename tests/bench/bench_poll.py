@@ -761,41 +761,58 @@ def run_components(scripts: Sequence[str], timeout: float) -> str:
 # --- profiling our cold round ----------------------------------------------------------
 
 
-def profile_cold(args: argparse.Namespace, out: Path) -> None:
-    """Profile one cold round: `-X importtime`, then cProfile over every thread.
+def profile_rounds(args: argparse.Namespace, out: Path) -> None:
+    """Profile a cold and a warm round: wall times, imports, cProfile over every thread.
 
     `python -m cProfile` sees only the main thread, and the poll round does
     its CPU work in threads (`asyncio.to_thread`) and the parse pool; so this
     runs the CLI under `profile-child`, which gives each new thread its own
-    profiler and merges them. Work done in other processes is not seen.
+    profiler and merges them. Work done in other processes (the parse
+    workers) is not in the profile; `--stages` measures it.
     """
     out.mkdir(parents=True, exist_ok=True)
+    python = str(REPO / ".venv" / "bin" / "python")
+    env = dict(clean_env(out / "home"), PYTHONPATH=str(REPO))
+    imports = subprocess.run(
+        [python, "-X", "importtime", "-c", "import tui.cli, sources.poll, store"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (out / "importtime.txt").write_text(imports.stderr)
     with FeedServer(args.feeds, args.items, args.seed, args.latency_ms, 3600) as server:
-        urls = server.feed_urls(args.feeds)
-        config, _, _ = write_configs(out, urls, args.per_host)
-        env = clean_env(out / "home")
-        python = str(REPO / ".venv" / "bin" / "python")
+        config, _, _ = write_configs(out, server.feed_urls(args.feeds), args.per_host)
         cli = ["--config", str(config), "--db"]
-
-        for label, prefix in (
-            ("plain", [python, "-m", "tui.cli"]),
-            ("importtime", [python, "-X", "importtime", "-m", "tui.cli"]),
+        plain = [python, "-m", "tui.cli"]
+        for label, prefix, db in (
+            ("plain-cold", plain, "plain.json"),
+            ("plain-warm", plain, "plain.json"),
             (
-                "cprofile",
+                "cprofile-cold",
                 [python, str(BENCH / "bench_poll.py"), "profile-child", str(out / "cold.prof")],
+                "profiled.json",
+            ),
+            (
+                "cprofile-warm",
+                [python, str(BENCH / "bench_poll.py"), "profile-child", str(out / "warm.prof")],
+                "profiled.json",
             ),
         ):
-            db = out / f"{label}.json"
-            db.unlink(missing_ok=True)
-            env_here = dict(env, PYTHONPATH=str(REPO))
-            fields, _, err = run_timed(
-                [*prefix, *cli, str(db), "poll", "--once"], env_here, out, label, args.timeout
+            if label.endswith("cold"):
+                (out / db).unlink(missing_ok=True)
+            fields, _, _ = run_timed(
+                [*prefix, *cli, str(out / db), "poll", "--once"], env, out, label, args.timeout
             )
-            print(f"  {label}: {fields['wall']:.2f} s, {fields.get('rss', 0) / 1024:.0f} MiB")
-            if label == "importtime":
-                (out / "importtime.txt").write_text(err)
+            print(
+                f"  {label}: {fields['wall']:.2f} s wall, "
+                f"{fields.get('user', 0) + fields.get('sys', 0):.2f} s cpu (with children), "
+                f"{fields.get('rss', 0) / 1024:.0f} MiB"
+            )
     print_importtime(out / "importtime.txt")
-    print_profile(out / "cold.prof")
+    for name in ("cold", "warm"):
+        print(f"\n===== {name} round =====")
+        print_profile(out / f"{name}.prof")
 
 
 def print_importtime(path: Path, top: int = 15) -> None:
@@ -806,8 +823,9 @@ def print_importtime(path: Path, top: int = 15) -> None:
         if found:
             rows.append((int(found.group(2)), len(found.group(3)), found.group(4)))
     total = sum(c for c, depth, _ in rows if depth <= 1)
-    print(f"\nimports: {total / 1e6:.2f} s in all; slowest top-level (cumulative):")
-    for cumulative, _, name in sorted((r for r in rows if r[1] <= 1), reverse=True)[:top]:
+    print(f"\nimports of tui.cli, sources.poll, store: {total / 1e6:.2f} s; slowest (cumulative):")
+    # Indent is one space plus two per level: keep the first three levels.
+    for cumulative, _, name in sorted((r for r in rows if r[1] <= 5), reverse=True)[:top]:
         print(f"  {cumulative / 1e3:8.0f} ms  {name}")
 
 
@@ -853,6 +871,222 @@ def profile_child(out: str, argv: Sequence[str]) -> int:
                 stats.add(profiler)
         stats.dump_stats(out)
     return code
+
+
+# --- where a cold round's time goes ----------------------------------------------------
+
+
+class _Clock:
+    """Wall and CPU time of the stages of a cold round, run one after another."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float, str]] = []
+
+    @contextlib.contextmanager
+    def stage(self, name: str, note: str = "") -> Iterator[list[str]]:
+        notes = [note] if note else []
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield notes
+        self.rows.append(
+            (name, time.perf_counter() - wall, time.process_time() - cpu, "; ".join(notes))
+        )
+        print(
+            f"  {name:<40} {self.rows[-1][1]:7.2f} s wall {self.rows[-1][2]:7.2f} s cpu  "
+            f"{self.rows[-1][3]}",
+            flush=True,
+        )
+
+
+def _startup_seconds(code: str, env: dict[str, str], runs: int = 3) -> float:
+    """Median wall time of `python -c code` in the venv (interpreter start + imports)."""
+    python = str(REPO / ".venv" / "bin" / "python")
+    walls = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([python, "-c", code], env=env, cwd=REPO, check=True, timeout=120)
+        walls.append(time.perf_counter() - started)
+    return statistics.median(walls)
+
+
+def stages(args: argparse.Namespace) -> None:
+    """Time each stage of a cold round on its own, in this process, on one core.
+
+    The same steps as `poll_round` (fetch, parse, tag and extract, one
+    commit), but one after another, so each gets a figure of its own: wall
+    and CPU seconds and a rate. The sum is what a round would take on one
+    core with no overlap; comparing it with the whole-process figures shows
+    what the concurrency buys and what it costs.
+    """
+    import asyncio
+
+    import feedparser
+
+    from sources.config import load_config
+    from sources.extraction import Extractor
+    from sources.fetch import Fetcher
+    from sources.parse import ParsePool, parse_document
+    from sources.poll import content_hash, item_id, outlet_name
+    from sources.records import FeedSpec, FeedState, FetchResult, Item, Outcome, Statement
+    from store import Store
+
+    clock = _Clock()
+    with (
+        workdir(args.workdir, args.keep) as work,
+        FeedServer(args.feeds, args.items, args.seed, args.latency_ms, 3600) as server,
+    ):
+        env = clean_env(work / "home")
+        env["PYTHONPATH"] = str(REPO)
+        bare = _startup_seconds("pass", env)
+        cli = _startup_seconds(
+            "import tui.cli, sources.poll, sources.fetch, sources.parse, sources.extraction, store",
+            env,
+        )
+        clock.rows.append(("python start (bare)", bare, bare, "median of 3"))
+        clock.rows.append(
+            ("python start + imports of a poll", cli, cli, f"imports alone {cli - bare:.2f} s")
+        )
+        for row in clock.rows:
+            print(f"  {row[0]:<40} {row[1]:7.2f} s wall  {row[3]}")
+        config_path, _, _ = write_configs(work, server.feed_urls(args.feeds), args.per_host)
+        with clock.stage("load config + build extractor") as notes:
+            config = load_config(config_path)
+            extractor = Extractor(config.actors, config.topics)
+            aliases = sum(len(a.aliases) + len(a.people) for a in config.actors)
+            notes.append(f"{len(config.actors)} actors, ~{aliases} aliases and people")
+
+        async def fetch_all() -> list[tuple[FeedSpec, FetchResult]]:
+            async with Fetcher(config.settings, trust_env=False) as fetcher:
+                return list(
+                    zip(
+                        config.feeds,
+                        await asyncio.gather(*(fetcher.fetch(f, None) for f in config.feeds)),
+                        strict=True,
+                    )
+                )
+
+        with clock.stage("fetch (httpx, 8 in flight)") as notes:
+            fetched = asyncio.run(fetch_all())
+            raw = sum(len(r.body or b"") for _, r in fetched)
+            notes.append(f"{len(fetched)} feeds, {raw / 2**20:.1f} MiB decompressed")
+        now = datetime.now(UTC)
+        bodies = [(spec, r) for spec, r in fetched if r.body]
+        parsed = []
+        with clock.stage("parse_document, serial") as notes:
+            for spec, result in bodies:
+                parsed.append(
+                    (spec, result, parse_document(result.body, result.headers, spec.url, now))
+                )
+            entries = sum(len(p.entries) for _, _, p in parsed)
+            notes.append(f"{entries} entries")
+        rate = entries / clock.rows[-1][2]
+        clock.rows[-1] = (*clock.rows[-1][:3], clock.rows[-1][3] + f", {rate:.0f} entries/s")
+        sample = bodies[: max(1, len(bodies) // 5)]
+        with clock.stage("feedparser.parse (stock), 1/5 sample") as notes:
+            count = sum(len(feedparser.parse(r.body).entries) for _, r in sample)
+            notes.append(f"{count} entries")
+        rate = count / clock.rows[-1][2]
+        clock.rows[-1] = (*clock.rows[-1][:3], clock.rows[-1][3] + f", {rate:.0f} entries/s")
+        with clock.stage("ParsePool(2 workers): start") as notes:
+            pool = ParsePool(workers=2, timeout=60)
+
+        async def parse_all() -> int:
+            results = await asyncio.gather(
+                *(pool.parse(r.body, r.headers, spec.url, now) for spec, r in bodies)
+            )
+            return sum(len(p.entries) for p in results)
+
+        try:
+            with clock.stage("ParsePool(2 workers): parse all") as notes:
+                notes.append(f"{asyncio.run(parse_all())} entries")
+        finally:
+            with clock.stage("ParsePool: close"):
+                pool.close()
+        items: list[Item] = []
+        statements: list[Statement] = []
+        states = []
+        extracted_items = 0
+        with clock.stage("tag + extract, serial") as notes:
+            for spec, result, feed in parsed:
+                source = outlet_name(spec, feed.title)
+                seen: set[str] = set()
+                for entry in feed.entries:
+                    identifier = item_id(spec.url, entry)
+                    if identifier in seen:
+                        continue
+                    seen.add(identifier)
+                    actors, topics = extractor.tag(entry.summary, title=entry.title)
+                    item = Item(
+                        id=identifier,
+                        feed_url=spec.url,
+                        link=entry.link,
+                        title=entry.title,
+                        summary=entry.summary,
+                        published=entry.published or now,
+                        fetched=now,
+                        source=source,
+                        topics=topics,
+                        actors=actors,
+                        content_hash=content_hash(entry),
+                    )
+                    items.append(item)
+                    if actors and topics:
+                        extracted_items += 1
+                        for found in extractor.extract(entry.summary, title=entry.title):
+                            statements.append(Statement.from_extraction(found, item))
+                states.append(
+                    FeedState(
+                        url=spec.url,
+                        title=feed.title,
+                        etag=result.etag,
+                        last_modified=result.last_modified,
+                        last_attempt=now,
+                        last_success=now,
+                        next_poll=now + timedelta(seconds=spec.interval),
+                        outcome=Outcome.OK,
+                        new_items=len(seen),
+                        total_items=len(seen),
+                    )
+                )
+            notes.append(
+                f"{len(items)} items tagged, {extracted_items} extracted, "
+                f"{len(statements)} statements"
+            )
+        rate = len(items) / clock.rows[-1][2]
+        clock.rows[-1] = (*clock.rows[-1][:3], clock.rows[-1][3] + f", {rate:.0f} items/s")
+        db = work / "stages.json"
+        db.unlink(missing_ok=True)
+        with clock.stage("store: open empty"):
+            store = Store.open(db)
+        with clock.stage("store: commit_round (cold, all items)") as notes:
+            store.commit_round(states, items, statements, now=now, retain_days=180)
+        store.close()
+        size = db.stat().st_size / 2**20
+        clock.rows[-1] = (*clock.rows[-1][:3], f"{size:.1f} MiB file")
+        with clock.stage("store: open at cold size"):
+            store = Store.open(db)
+        with clock.stage("store: known_items (all ids)"):
+            store.known_items([i.id for i in items])
+        with clock.stage("store: commit_round (warm: states only)"):
+            store.commit_round(states, [], [], now=now, retain_days=180)
+        store.close()
+        if "big" in args.scenarios:
+            big = build_big_store(args.cache_dir, args.big_items, args.big_statements, args.seed)
+            copy = work / "big.json"
+            shutil.copyfile(big, copy)
+            with clock.stage(f"store: open big ({args.big_items} items)") as notes:
+                store = Store.open(copy)
+                notes.append(f"{copy.stat().st_size / 2**20:.0f} MiB file")
+            with clock.stage("store: known_items on big"):
+                store.known_items([i.id for i in items])
+            with clock.stage("store: commit_round on big (cold items)"):
+                store.commit_round(states, items, statements, now=now, retain_days=180)
+            with clock.stage("store: commit_round on big (states only)"):
+                store.commit_round(states, [], [], now=now, retain_days=180)
+            with clock.stage("store: close big"):
+                store.close()
+    print("\n| stage | wall | cpu | note |\n|---|---|---|---|")
+    for name, wall, cpu, note in clock.rows:
+        print(f"| {name} | {wall:.2f} s | {cpu:.2f} s | {note} |")
 
 
 # --- command line ----------------------------------------------------------------------
@@ -906,6 +1140,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="profile our cold round instead; output in DIR"
     )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="instead: time each stage of a cold round on its own (fetch, parse, extract, store)",
+    )
     args = parser.parse_args(argv)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = set(args.scenarios) - {*SCENARIOS, "big"}
@@ -946,7 +1185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench_poll: {problem}", file=sys.stderr)
         return 2
     if args.profile:
-        profile_cold(args, args.profile)
+        profile_rounds(args, args.profile)
+        return 0
+    if args.stages:
+        stages(args)
         return 0
 
     base_scenarios = [s for s in SCENARIOS if s in args.scenarios]
