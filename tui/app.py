@@ -52,7 +52,7 @@ from tui.snapshot import Snapshot, is_failing
 from tui.widgets.actor_list import ActorList
 from tui.widgets.card_grid import CardGrid
 from tui.widgets.filter_bar import FilterBar
-from tui.widgets.history_table import HistoryTable
+from tui.widgets.history_list import HistoryList
 from tui.widgets.matrix_table import MatrixTable
 from tui.widgets.status_line import PollStatus
 
@@ -67,6 +67,11 @@ CONFIG_CHECK_EVERY = 2.0
 TICK_EVERY = 30.0
 """Ages ("3 min ago") and the status line are redrawn this often."""
 MAX_CHANGE_TOASTS = 4
+SEEN_AFTER = 1.5
+"""Seconds an actor must stay on screen before its changes count as seen,
+so paging through the list with j/k does not clear every mark."""
+DEMO_LATE_AFTER = 25.0
+"""Seconds into the demo before its wire carries a new item (a live update)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +112,28 @@ class StancewatchApp(App[None]):
     ]
     TITLE = "stancewatch"
     BINDINGS = [
-        Binding("m", "show_matrix", "Matrix", id="app.matrix"),
-        Binding("f", "show_feeds", "Feeds", id="app.feeds"),
-        Binding("r", "poll_now", "Poll now", id="app.poll-now"),
-        Binding("ctrl+r", "reload_config", "Reload config", show=False, id="app.reload-config"),
-        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding(
+            "m",
+            "show_matrix",
+            "Matrix",
+            tooltip="Every actor's stance on every topic",
+            id="app.matrix",
+        ),
+        Binding(
+            "f", "show_feeds", "Feeds", tooltip="Each feed's health and last error", id="app.feeds"
+        ),
+        Binding("r", "poll_now", "Poll now", tooltip="Poll every feed now", id="app.poll-now"),
+        Binding(
+            "ctrl+r",
+            "reload_config",
+            "Reload config",
+            show=False,
+            tooltip="Read the config file again",
+            id="app.reload-config",
+        ),
+        Binding(
+            "question_mark", "help", "Help", tooltip="Every key on every screen", id="app.help"
+        ),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -124,7 +146,8 @@ class StancewatchApp(App[None]):
         poll: bool = True,
         watch_config: bool = True,
         seen_path: Path | None = None,
-        demo: bool = False,
+        seen_after: float = SEEN_AFTER,
+        demo_folder: Path | None = None,
     ) -> None:
         """Build the app; nothing is read or opened until it runs.
 
@@ -135,7 +158,10 @@ class StancewatchApp(App[None]):
             poll: run poll rounds (off for tests on a fixed store).
             watch_config: re-read the config file when it changes.
             seen_path: where "seen" marks persist; None keeps them in memory.
-            demo: the bundled offline demo (says so in the title).
+            seen_after: seconds an actor stays on screen before its changes
+                count as seen.
+            demo_folder: the folder of the bundled offline demo, whose wire
+                gets a new item a little after the start (a live update to see).
         """
         super().__init__()
         self.config = config
@@ -144,12 +170,17 @@ class StancewatchApp(App[None]):
         self.poll_enabled = poll
         self.watch_config = watch_config
         self.seen_path = seen_path
-        self.demo = demo
+        self.seen_after = seen_after
+        self.demo_folder = demo_folder
         self.store: Store | None = None
         self.read_only = False
         self.snapshot: Snapshot | None = None
         self.seen = SeenMarks()
-        self.status = PollStatus(now=clock(), note="opening the database…")
+        self.status = PollStatus(
+            now=clock(),
+            note="opening the database…",
+            label="DEMO" if demo_folder is not None else "",
+        )
         self.fatal: str | None = None
         """Why the app gave up (printed on stderr by `run_dashboard`)."""
         self.rounds = 0
@@ -159,7 +190,7 @@ class StancewatchApp(App[None]):
         self._last_round: datetime | None = None
         self._config_stamp: tuple[int, int] | None = None
         self._extractor: tuple[tuple[Any, Any], Extractor] | None = None
-        if demo:
+        if demo_folder is not None:
             self.sub_title = "demo"
         if poll:
             # The parse pool spawns processes, and multiprocessing starts its
@@ -185,6 +216,7 @@ class StancewatchApp(App[None]):
         self._open_store()
         self.set_interval(TICK_EVERY, self._tick)
         if self.watch_config:
+            self._check_config(force=False)
             self.set_interval(CONFIG_CHECK_EVERY, lambda: self._check_config(force=False))
 
     # --- pushing data down to the screens ----------------------------------------------
@@ -207,9 +239,13 @@ class StancewatchApp(App[None]):
             # Rounds start on the minute tick, so a due feed waits for it.
             next_poll = max(due, now)
         counts = snapshot.counts if snapshot else {}
+        # Before this session's first round, the last poll is the store's
+        # (a `stancewatch poll` in cron, or the previous session).
+        attempts = [s.last_attempt for s in states.values() if s.last_attempt is not None]
+        last_round = self._last_round or (max(attempts) if attempts else None)
         values: dict[str, Any] = {
             "now": now,
-            "last_round": self._last_round,
+            "last_round": last_round,
             "next_poll": next_poll,
             "ok": polled - failing,
             "failing": failing,
@@ -219,6 +255,7 @@ class StancewatchApp(App[None]):
             "items": counts.get("items", 0),
             "note": "" if self.store is not None else self.status.note,
             "read_only": self.read_only,
+            "label": "DEMO" if self.demo_folder is not None else "",
         }
         values.update(changes)
         self.status = PollStatus(**values)
@@ -280,6 +317,8 @@ class StancewatchApp(App[None]):
             self._requests.put_nowait(PollRequest())
             self._poll_loop()
             self.set_interval(POLL_EVERY, self._request_due_round)
+            if self.demo_folder is not None:
+                self.set_timer(DEMO_LATE_AFTER, self._demo_late_news)
         elif self.read_only:
             self.set_interval(POLL_EVERY / 4, self._reload_read_only)
 
@@ -366,6 +405,14 @@ class StancewatchApp(App[None]):
         self._requests.put_nowait(
             PollRequest(force=force, only=frozenset(only) if only is not None else None)
         )
+
+    @work(thread=True, exclusive=True, group="demo", exit_on_error=False)
+    def _demo_late_news(self) -> None:
+        from tui.demo import release_late_item
+
+        if self.demo_folder is not None:
+            url = release_late_item(self.demo_folder, self.clock())
+            self.call_from_thread(self.request_poll, force=True, only=[url])
 
     def _request_due_round(self) -> None:
         if self._requests.empty() and self._polling is None:
@@ -484,11 +531,10 @@ class StancewatchApp(App[None]):
                 self.post_message(ConfigRejected(f"{path}: {exc.strerror}"))
             return
         stamp = (stat.st_mtime_ns, stat.st_size)
-        if self._config_stamp is None and not force:
-            self._config_stamp = stamp
-            return
         if stamp == self._config_stamp and not force:
             return
+        # The first look reads the file too: it may have changed between the
+        # start and now, and a parse of one small file costs nothing.
         self._config_stamp = stamp
         try:
             config = load_config(path)
@@ -565,7 +611,7 @@ class StancewatchApp(App[None]):
         self._check_config(force=True)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_sections(), {}))
+        self.push_screen(HelpScreen(help_sections()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         screen = self.screen
@@ -607,10 +653,19 @@ def help_sections() -> list[Section]:
     return [
         ("Everywhere", [StancewatchApp.BINDINGS]),
         ("Main screen", [MainScreen.BINDINGS]),
-        ("Actor list", [ActorList.BINDINGS, [Binding("up,down", "", "Previous / next actor")]]),
+        (
+            "Actor list",
+            [ActorList.BINDINGS, [Binding("up,down", "help.arrows", "Previous / next actor")]],
+        ),
         ("Topic cards", [CardGrid.BINDINGS]),
-        ("History", [HistoryTable.BINDINGS]),
-        ("Filter (/)", [FilterBar.BINDINGS, [Binding("enter", "", "Keep the filter")]]),
+        ("History", [HistoryList.BINDINGS]),
+        (
+            "Filter (/)",
+            [
+                FilterBar.BINDINGS,
+                [Binding("enter", "help.keep", "Keep the filter, back to the list")],
+            ],
+        ),
         ("Matrix (m)", [MatrixScreen.BINDINGS, MatrixTable.BINDINGS]),
         ("Statement", [StatementScreen.BINDINGS]),
         ("Feeds (f)", [FeedsScreen.BINDINGS]),
@@ -635,7 +690,7 @@ def run_dashboard(ctx: Context, *, demo: bool) -> int:
         folder = Path(tempfile.mkdtemp(prefix="stancewatch-demo-"))
         try:
             config_path = prepare_demo(folder, utc_now())
-            app = StancewatchApp(load_config(config_path), folder / "demo.json", demo=True)
+            app = StancewatchApp(load_config(config_path), folder / "demo.json", demo_folder=folder)
             _run(app)
         finally:
             shutil.rmtree(folder, ignore_errors=True)

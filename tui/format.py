@@ -34,6 +34,9 @@ STANCE_MARKS: dict[Stance, str] = {
 CHANGED_MARK = "●"
 """Marks a position that changed since the user last looked at it."""
 
+CHANGE_MARK = "↻"
+"""Beside a stance that differs from the statement before it."""
+
 
 def plain(text: str | None) -> str:
     """Feed text as one safe line: controls stripped, whitespace folded."""

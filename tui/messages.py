@@ -57,9 +57,9 @@ class FeedPolled(Message):
 
 
 class RoundFinished(Message):
-    """A poll round committed its results."""
+    """A poll round ended; `report` is None when the round itself failed."""
 
-    def __init__(self, report: RoundReport) -> None:
+    def __init__(self, report: RoundReport | None) -> None:
         super().__init__()
         self.report = report
 

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
+from textual.events import Resize
 from textual.widgets import DataTable, Footer, Static
 
 from sources.records import FeedSpec, FeedState, Outcome
@@ -37,7 +38,9 @@ class FeedsScreen(DashboardScreen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="feeds.back"),
-        Binding("r", "repoll", "Re-poll feed", id="feeds.repoll"),
+        Binding(
+            "r", "repoll", "Re-poll feed", tooltip="Poll the selected feed now", id="feeds.repoll"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -64,15 +67,22 @@ class FeedsScreen(DashboardScreen[None]):
         current = self._url()
         scroll = table.scroll_y
         table.clear(columns=True)
-        for label, key, width in (
+        # Below 110 columns the table keeps what tells ok from failing; next
+        # poll, error and URL are in the detail pane under it.
+        wide = self.size.width >= 110
+        columns: list[tuple[str, str, int | None]] = [
             ("Status", "status", 14),
-            ("Feed", "feed", 28),
+            ("Feed", "feed", 0),
             ("Items", "items", 6),
-            ("Last success", "success", 16),
-            ("Next poll", "next", 16),
-            ("Last error", "error", None),
-        ):
-            table.add_column(label, key=key, width=width)
+            ("Last success", "success", 18),
+        ]
+        if wide:
+            columns += [("Next poll", "next", 18), ("Last error", "error", 0)]
+        fixed = sum(w or 0 for _, _, w in columns) + 2 * len(columns) + 2
+        flexible = sum(1 for _, _, w in columns if not w)
+        share = max(16, (self.size.width - fixed) // max(1, flexible))
+        for label, key, width in columns:
+            table.add_column(label, key=key, width=width or share)
         now = self.dashboard.clock()
         rows = self._feeds()
         self._urls = [spec.url for spec, _ in rows]
@@ -80,7 +90,7 @@ class FeedsScreen(DashboardScreen[None]):
             failing = is_failing(state)
             style = FAILING_STYLE if failing else ""
             name = spec.name or (state.title if state else "") or spec.url
-            table.add_row(
+            cells = [
                 status_text(state),
                 literal(name, style="bold" if failing else ""),
                 Text(f"{state.total_items:,}" if state else "0", justify="right"),
@@ -89,14 +99,21 @@ class FeedsScreen(DashboardScreen[None]):
                     if state and state.last_success
                     else "never"
                 ),
-                Text(self._next(state, now)),
-                literal(state.last_error if state and failing else "", style=style),
-                key=spec.url,
-            )
+            ]
+            if wide:
+                cells += [
+                    Text(self._next(state, now)),
+                    literal(state.last_error if state and failing else "", style=style),
+                ]
+            table.add_row(*cells, key=spec.url)
         if current in self._urls:
             table.move_cursor(row=self._urls.index(current), scroll=False)
             table.scroll_to(y=scroll, animate=False)
         self._show_detail()
+
+    def on_resize(self, event: Resize) -> None:
+        # (DashboardScreen.on_resize runs too: Textual calls each class's handler.)
+        self.refresh_data()
 
     @staticmethod
     def _next(state: FeedState | None, now: datetime) -> str:
@@ -104,7 +121,7 @@ class FeedsScreen(DashboardScreen[None]):
             return "now"
         if state.next_poll <= now:
             return "due now"
-        return f"{clock_text(state.next_poll, now)} ({age_text(state.next_poll, now)})"
+        return clock_text(state.next_poll, now)
 
     def _url(self) -> str | None:
         table = self.query_one(FeedsTable)
@@ -127,30 +144,37 @@ class FeedsScreen(DashboardScreen[None]):
         spec = next((f for f in config.feeds if f.url == url), None)
         state = self.snapshot.feed(url) if self.snapshot else None
         now = self.dashboard.clock()
-        lines: list[Content | str] = [
-            Content.styled("URL    ", "dim"),
-            Content(plain(url)),
-            "\n",
-            Content.styled("Title  ", "dim"),
-            Content(plain(state.title) if state and state.title else "(not fetched yet)"),
-        ]
+
+        def label(text: str) -> Content:
+            return Content.styled(f"{text:<7}", "dim")
+
+        lines: list[Content | str] = [label("URL"), Content(plain(url)), "\n", label("Title")]
+        lines.append(Content(plain(state.title) if state and state.title else "(not fetched yet)"))
         if spec is not None and spec.name:
-            lines += [Content.styled("   name in config: ", "dim"), Content(plain(spec.name))]
+            lines += [
+                Content.styled("  (configured name: ", "dim"),
+                Content(plain(spec.name)),
+                Content.styled(")", "dim"),
+            ]
+        lines += ["\n", label("Next"), Content(self._next(state, now))]
+        if state is not None and state.next_poll is not None and state.next_poll > now:
+            lines.append(Content.styled(f" ({age_text(state.next_poll, now)})", "dim"))
+        if state is not None and state.last_attempt is not None:
+            lines += [Content.styled(f"   last try {age_text(state.last_attempt, now)}", "dim")]
         if state is not None and is_failing(state):
             lines += [
                 "\n",
-                Content.styled("Error  ", "dim"),
+                label("Error"),
                 Content.styled(plain(state.last_error) or "unknown error", FAILING_STYLE),
                 Content.styled(
-                    f"  ({state.failures} failure{'s' if state.failures != 1 else ''} in a row;"
-                    f" last try {age_text(state.last_attempt, now)})",
+                    f"  ({state.failures} failure{'s' if state.failures != 1 else ''} in a row)",
                     "dim",
                 ),
             ]
-        elif state is not None:
+        elif state is not None and state.outcome is not Outcome.NEW:
             lines += [
                 "\n",
-                Content.styled("Last   ", "dim"),
+                label("Last"),
                 Content(
                     f"{state.new_items} new, {state.seen_items} already seen in the last fetch"
                 ),

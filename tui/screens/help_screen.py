@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,8 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tui.format import CHANGED_MARK, STANCE_COLOURS, stance_word
-from tui.widgets.history_table import CHANGE_MARK
+from tui.format import CHANGE_MARK, CHANGED_MARK, STANCE_COLOURS, stance_word
 
 Section = tuple[str, Sequence[Sequence[BindingType]]]
 
@@ -33,10 +33,9 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "close", "Close", show=False),
     ]
 
-    def __init__(self, sections: Sequence[Section], key_display: dict[str, str]) -> None:
+    def __init__(self, sections: Sequence[Section]) -> None:
         super().__init__()
         self.sections = sections
-        self.key_display = key_display
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
@@ -46,8 +45,9 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(self._keys(), id="help-keys")
         yield Footer()
 
-    def _display(self, key: str) -> str:
-        return self.key_display.get(key, key)
+    def _display(self, binding: Binding) -> str:
+        # The footer's combined labels ("j/k") are for the footer; here each key is its own row.
+        return self.app.get_key_display(replace(binding, key_display=None))
 
     def _keys(self) -> Content:
         lines: list[Content | str] = []
@@ -56,9 +56,9 @@ class HelpScreen(ModalScreen[None]):
             by_action: dict[str, tuple[list[str], str]] = {}
             for binding in _bindings(groups):
                 keys, description = by_action.setdefault(binding.action, ([], ""))
-                keys.append(binding.key_display or self._display(binding.key))
-                if not description and binding.description:
-                    by_action[binding.action] = (keys, binding.description)
+                keys.append(self._display(binding))
+                if not description and (binding.tooltip or binding.description):
+                    by_action[binding.action] = (keys, binding.tooltip or binding.description)
             for keys, description in by_action.values():
                 shown = " ".join(dict.fromkeys(keys))
                 lines += [
@@ -71,7 +71,7 @@ class HelpScreen(ModalScreen[None]):
 
     @staticmethod
     def _legend() -> Content:
-        stances = []
+        stances: list[Content | str] = []
         for stance, colour in STANCE_COLOURS.items():
             stances += [Content.styled(stance_word(stance), f"bold {colour}"), "  "]
         return Content.assemble(

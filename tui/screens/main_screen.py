@@ -12,26 +12,34 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
+from sources.config import Config
 from sources.records import ActorSpec, Statement
 from tui.screens.dashboard_screen import DashboardScreen
 from tui.screens.statement_screen import StatementScreen
+from tui.snapshot import Snapshot
 from tui.widgets.actor_list import ActorList, ActorRow
 from tui.widgets.actor_panel import ActorPanel, HistoryView
 from tui.widgets.card_grid import CardGrid
 from tui.widgets.filter_bar import FilterBar
-from tui.widgets.history_table import HistoryTable
+from tui.widgets.history_list import HistoryList
 from tui.widgets.status_line import StatusLine
 from tui.widgets.topic_card import CardView
 
-HISTORY_LIMIT = 200
-"""Rows in the history table; the count above it says how many exist."""
+HISTORY_PAGE = 50
+"""History rows read at once: a screenful or two, so moving between actors
+stays fast; older pages load when the cursor reaches the last row."""
 ACTIVITY_DAYS = 60
-SEEN_AFTER = 1.5
-"""Seconds an actor must stay on screen before its changes count as seen,
-so paging through the list with j/k does not clear every mark."""
 
 _JUMP_KEYS = [
-    Binding(str(n), f"jump({n})", "Jump", key_display="1-9", show=n == 1, id=f"main.jump-{n}")
+    Binding(
+        str(n),
+        f"jump({n})",
+        "Jump",
+        key_display="1-9",
+        show=n == 1,
+        tooltip=f"Jump to actor {n}",
+        id=f"main.jump-{n}",
+    )
     for n in range(1, 10)
 ]
 
@@ -43,11 +51,31 @@ class MainScreen(DashboardScreen[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
     BINDINGS = [
-        Binding("j", "move_actor(1)", "Actor", key_display="j/k", id="main.next-actor"),
+        Binding(
+            "j",
+            "move_actor(1)",
+            "Actor",
+            key_display="j/k",
+            tooltip="Next actor",
+            id="main.next-actor",
+        ),
         Binding("k", "move_actor(-1)", "Previous actor", show=False, id="main.previous-actor"),
         *_JUMP_KEYS,
-        Binding("slash", "filter", "Filter", id="main.filter"),
-        Binding("escape", "back", "Back", show=False, id="main.back"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            tooltip="Filter actors and statements by text",
+            id="main.filter",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            show=False,
+            tooltip="Clear the filter, or back to the actor list",
+            id="main.back",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -56,19 +84,33 @@ class MainScreen(DashboardScreen[None]):
         """The actor whose panel is shown."""
         self.topic_id: str | None = None
         """The topic whose history is shown."""
+        self.preferred_topic: str | None = None
+        """The topic the user last chose; kept across actors that have a position on it."""
         self.filter_text = ""
         self._filter_actors: frozenset[str] | None = None
         """Actors with a statement matching the filter (None: no filter)."""
         self._seen_timer: Timer | None = None
         self._filter_timer: Timer | None = None
+        self._history_pages = 1
+        self._history_cache: dict[tuple[str, str], HistoryView] = {}
+        """First pages of history read ahead for every position of the snapshot,
+        so moving between actors needs no thread hop (and paints once)."""
+        self._cache_of: Snapshot | None = None
         self.history_for: tuple[str, str, str] | None = None
         """(actor, topic, filter) the history pane shows: benchmarks and tests wait on it."""
 
     def compose(self) -> ComposeResult:
+        # The cards start as "reading the database…" placeholders, one per
+        # topic, so the first data only fills them in (no rebuild).
+        now = self.dashboard.clock()
+        placeholders = [
+            CardView(topic.id, topic.name, None, now, loading=True)
+            for topic in self.dashboard.config.topics
+        ]
         yield StatusLine(id="status")
         with Horizontal(id="body"):
             yield ActorList(id="actors")
-            yield ActorPanel(id="panel")
+            yield ActorPanel(placeholders, id="panel")
         yield FilterBar(id="filter")
         yield Footer()
 
@@ -95,6 +137,11 @@ class MainScreen(DashboardScreen[None]):
         """Redraw the list and the panel in place from `config` and `snapshot`."""
         if self.config is None:
             return
+        if self.snapshot is not self._cache_of:
+            self._history_cache = {}
+            self._cache_of = self.snapshot
+            if self.snapshot is not None:
+                self._read_ahead(self.snapshot, self.config, self.dashboard.clock())
         actors = self._actors()
         rows = tuple(self._row(actor) for actor in actors)
         actor_list = self.query_one(ActorList)
@@ -127,8 +174,22 @@ class MainScreen(DashboardScreen[None]):
         actor = config.actor(self.actor_id)
         if actor is None:
             return
-        now = self.dashboard.clock()
         positions = self.snapshot.of_actor(actor.id) if self.snapshot else {}
+        # Stay on the topic the user chose when this actor has spoken on it;
+        # otherwise show the first topic it has a position on.
+        wanted = self.preferred_topic or self.topic_id
+        if wanted is None or wanted not in positions or config.topic(wanted) is None:
+            spoken = [t.id for t in config.topics if t.id in positions]
+            if spoken:
+                wanted = spoken[0]
+            elif wanted is None or config.topic(wanted) is None:
+                wanted = config.topics[0].id if config.topics else None
+        self.topic_id = wanted
+        if load_history:
+            # Start the read first: the thread works while the cards are drawn.
+            self._load_history()
+            self._schedule_seen()
+        now = self.dashboard.clock()
         seen = self.dashboard.seen
         views = [
             CardView(
@@ -144,24 +205,30 @@ class MainScreen(DashboardScreen[None]):
             for topic in config.topics
         ]
         changed = sum(1 for v in views if v.changed_since_seen)
-        panel = self.query_one(ActorPanel)
-        panel.show_actor(actor.name, len(positions), changed, views)
-        cards = self.query_one(CardGrid)
-        if self.topic_id is None or config.topic(self.topic_id) is None:
-            self.topic_id = config.topics[0].id if config.topics else None
+        self.query_one(ActorPanel).show_actor(actor.name, len(positions), changed, views)
         if self.topic_id is not None:
-            cards.select_topic(self.topic_id)
-        if load_history:
-            self._load_history()
-            self._schedule_seen()
+            self.query_one(CardGrid).select_topic(self.topic_id)
 
     # --- history, in a thread ------------------------------------------------------
 
-    def _load_history(self) -> None:
+    def _load_history(self, *, more: bool = False) -> None:
         if self.actor_id is None or self.topic_id is None or self.config is None:
             return
+        if not more:
+            self._history_pages = 1
         topic = self.config.topic(self.topic_id)
         position = self.snapshot.position(self.actor_id, self.topic_id) if self.snapshot else None
+        name = topic.name if topic else self.topic_id
+        if not self.filter_text and self._history_pages == 1:
+            if position is None and self.snapshot is not None:
+                # Nothing on record: nothing to read.
+                empty = (0,) * ACTIVITY_DAYS
+                self._show_history(HistoryView(self.actor_id, self.topic_id, name, (), 0, empty))
+                return
+            cached = self._history_cache.get((self.actor_id, self.topic_id))
+            if cached is not None:
+                self._show_history(cached)
+                return
         self._read_history(
             self.actor_id,
             self.topic_id,
@@ -169,11 +236,19 @@ class MainScreen(DashboardScreen[None]):
             position.count if position else 0,
             self.filter_text,
             self.dashboard.clock(),
+            HISTORY_PAGE * self._history_pages,
         )
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def _read_history(
-        self, actor: str, topic: str, topic_name: str, total: int, text: str, now: datetime
+        self,
+        actor: str,
+        topic: str,
+        topic_name: str,
+        total: int,
+        text: str,
+        now: datetime,
+        limit: int,
     ) -> None:
         store = self.dashboard.store
         if store is None:
@@ -187,9 +262,9 @@ class MainScreen(DashboardScreen[None]):
                 if needle in s.claim.casefold()
                 or needle in (s.speaker or "").casefold()
                 or needle in s.source.casefold()
-            ][:HISTORY_LIMIT]
+            ][:limit]
         else:
-            statements = store.history(actor, topic, limit=HISTORY_LIMIT)
+            statements = store.history(actor, topic, limit=limit)
         activity = store.activity(actor, topic, ACTIVITY_DAYS, now)
         if get_current_worker().is_cancelled:
             return
@@ -197,6 +272,33 @@ class MainScreen(DashboardScreen[None]):
             actor, topic, topic_name, tuple(statements), total, tuple(activity), text
         )
         self.app.call_from_thread(self._show_history, view)
+
+    @work(thread=True, exclusive=True, group="history-read-ahead", exit_on_error=False)
+    def _read_ahead(self, snapshot: Snapshot, config: Config, now: datetime) -> None:
+        store = self.dashboard.store
+        if store is None:
+            return
+        views: dict[tuple[str, str], HistoryView] = {}
+        worker = get_current_worker()
+        for (actor, topic), position in snapshot.positions.items():
+            if worker.is_cancelled:
+                return
+            spec = config.topic(topic)
+            views[(actor, topic)] = HistoryView(
+                actor,
+                topic,
+                spec.name if spec else topic,
+                tuple(store.history(actor, topic, limit=HISTORY_PAGE)),
+                position.count,
+                tuple(store.activity(actor, topic, ACTIVITY_DAYS, now)),
+            )
+        self.app.call_from_thread(self._read_ahead_done, snapshot, views)
+
+    def _read_ahead_done(
+        self, snapshot: Snapshot, views: dict[tuple[str, str], HistoryView]
+    ) -> None:
+        if snapshot is self._cache_of:
+            self._history_cache.update(views)
 
     def _show_history(self, view: HistoryView) -> None:
         # A slower read for an actor the user already left must not overwrite the pane.
@@ -214,7 +316,7 @@ class MainScreen(DashboardScreen[None]):
     def _schedule_seen(self) -> None:
         if self._seen_timer is not None:
             self._seen_timer.stop()
-        self._seen_timer = self.set_timer(SEEN_AFTER, self._mark_seen)
+        self._seen_timer = self.set_timer(self.dashboard.seen_after, self._mark_seen)
 
     def _mark_seen(self) -> None:
         if self.actor_id is None or self.snapshot is None or not self.is_active:
@@ -243,6 +345,8 @@ class MainScreen(DashboardScreen[None]):
     def _topic_highlighted(self, event: CardGrid.TopicHighlighted) -> None:
         if event.topic_id != self.topic_id:
             self.topic_id = event.topic_id
+            if self.query_one(CardGrid).has_focus:
+                self.preferred_topic = event.topic_id
             self._load_history()
 
     @on(CardGrid.TopicOpened)
@@ -255,8 +359,15 @@ class MainScreen(DashboardScreen[None]):
             return
         self.app.push_screen(StatementScreen(position.statement.id))
 
-    @on(HistoryTable.StatementOpened)
-    def _statement_opened(self, event: HistoryTable.StatementOpened) -> None:
+    @on(HistoryList.MoreWanted)
+    def _more_history(self) -> None:
+        panel_rows = len(self.query_one(HistoryList).statements)
+        if panel_rows >= HISTORY_PAGE * self._history_pages:
+            self._history_pages += 1
+            self._load_history(more=True)
+
+    @on(HistoryList.StatementOpened)
+    def _statement_opened(self, event: HistoryList.StatementOpened) -> None:
         self.app.push_screen(StatementScreen(event.statement_id))
 
     # --- filter ---------------------------------------------------------------------
@@ -343,6 +454,7 @@ class MainScreen(DashboardScreen[None]):
         if self.filter_text:
             self.query_one(FilterBar).action_clear_filter()
         self.topic_id = topic_id
+        self.preferred_topic = topic_id
         actor_list = self.query_one(ActorList)
         if self.actor_id != actor_id:
             self.actor_id = actor_id

@@ -7,11 +7,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
+from textual.events import Resize
 from textual.widgets import DataTable, Footer, Static
 
-from tui.format import STANCE_COLOURS, stance_word
+from tui.format import CHANGE_MARK, STANCE_COLOURS, stance_word
 from tui.screens.dashboard_screen import DashboardScreen
-from tui.widgets.history_table import CHANGE_MARK
 from tui.widgets.matrix_table import MatrixTable
 from tui.widgets.status_line import StatusLine
 
@@ -52,12 +52,12 @@ class MatrixScreen(DashboardScreen[tuple[str, str] | None]):
         table = self.query_one(DataTable)
         cursor = table.cursor_coordinate if self._actors else None
         if cursor is None and self._start[0] is not None:
-            actor, topic = self._start
+            start_actor, start_topic = self._start
             rows = [a.id for a in config.actors]
             cols = [t.id for t in config.topics]
             cursor = Coordinate(
-                rows.index(actor) if actor in rows else 0,
-                cols.index(topic) if topic in cols else 0,
+                rows.index(start_actor) if start_actor in rows else 0,
+                cols.index(start_topic) + 1 if start_topic in cols else 1,
             )
         table.clear(columns=True)
         self._actors = [a.id for a in config.actors]
@@ -112,5 +112,6 @@ class MatrixScreen(DashboardScreen[tuple[str, str] | None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: Resize) -> None:
+        # (DashboardScreen.on_resize runs too: Textual calls each class's handler.)
         self.refresh_data()

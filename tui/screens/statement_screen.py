@@ -161,7 +161,7 @@ class StatementScreen(DashboardScreen[None]):
             row("speaker", speaker),
             row("topic words", ", ".join(plain(w) for w in statement.topic_words)),
             row("condition", plain(statement.condition) if statement.condition else "-"),
-        )
+        ).rstrip()
 
     def _article(self, statement: Statement, item: Item | None) -> Content:
         if item is None:
@@ -179,9 +179,13 @@ class StatementScreen(DashboardScreen[None]):
         )
 
     def _outlets(self, items: tuple[Item, ...]) -> Content:
-        count = len(items)
+        outlets = len({item.source for item in items})
         lines: list[Content | str] = [
-            Content.styled(f"Reported by {count} item{'s' if count != 1 else ''}\n", "bold")
+            Content.styled(
+                f"Reported by {outlets} outlet{'s' if outlets != 1 else ''}"
+                f" ({len(items)} item{'s' if len(items) != 1 else ''})\n",
+                "bold",
+            )
         ]
         for item in items:
             lines += [

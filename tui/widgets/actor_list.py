@@ -35,7 +35,13 @@ class ActorList(OptionList):
     """
 
     BINDINGS = [
-        Binding("enter", "select", "Cards", id="actor-list.cards"),
+        Binding(
+            "enter",
+            "select",
+            "Cards",
+            tooltip="Go to this actor's topic cards",
+            id="actor-list.cards",
+        ),
     ]
 
     rows: reactive[tuple[ActorRow, ...]] = reactive((), init=False, always_update=True)

@@ -11,8 +11,9 @@ from textual.content import Content
 from textual.widgets import Sparkline, Static
 
 from sources.records import Statement
+from tui.format import CHANGE_MARK
 from tui.widgets.card_grid import CardGrid
-from tui.widgets.history_table import CHANGE_MARK, HistoryTable
+from tui.widgets.history_list import HistoryList, header_line, history_columns
 from tui.widgets.topic_card import CardView
 
 
@@ -34,15 +35,22 @@ class HistoryView:
 class ActorPanel(Vertical):
     """Cards for every topic of one actor; under them, the selected topic's history."""
 
+    def __init__(self, views: Sequence[CardView] = (), *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._initial = tuple(views)
+
     def compose(self) -> ComposeResult:
         yield Static(id="panel-title", markup=False)
-        yield CardGrid(id="cards")
+        cards = CardGrid(id="cards")
+        cards.set_reactive(CardGrid.views, self._initial)
+        yield cards
         with Vertical(id="history-pane"):
             with Horizontal(id="history-head"):
                 yield Static(id="history-title", markup=False)
                 yield Sparkline([], id="activity")
                 yield Static(id="activity-caption", markup=False)
-            yield HistoryTable(id="history")
+            yield Static(header_line(history_columns(80)), id="history-columns")
+            yield HistoryList(id="history")
 
     def show_actor(
         self, name: str, positions: int, changed: int, views: Sequence[CardView]
@@ -52,7 +60,8 @@ class ActorPanel(Vertical):
         if changed:
             detail += f", {changed} changed since you last looked"
         self.query_one("#panel-title", Static).update(
-            Content.assemble(Content.styled(name, "bold"), Content.styled(f"  {detail}", "dim"))
+            Content.assemble(Content.styled(name, "bold"), Content.styled(f"  {detail}", "dim")),
+            layout=False,
         )
         self.query_one(CardGrid).views = tuple(views)
 
@@ -62,7 +71,7 @@ class ActorPanel(Vertical):
         if view.filter_text:
             count = f"{shown} matching “{view.filter_text}”"
         elif shown < view.total:
-            count = f"newest {shown} of {view.total}"
+            count = f"newest {shown} of {view.total} (more load as you scroll)"
         else:
             count = f"{view.total} statement{'s' if view.total != 1 else ''}"
         self.query_one("#history-title", Static).update(
@@ -70,12 +79,17 @@ class ActorPanel(Vertical):
                 Content.styled("History: ", "bold"),
                 Content.styled(view.topic_name, "bold"),
                 Content.styled(f"  {count}  {CHANGE_MARK} stance changed", "dim"),
-            )
+            ),
+            layout=False,
         )
         days = len(view.activity)
         spoke = sum(view.activity)
         self.query_one(Sparkline).data = list(view.activity)
         self.query_one("#activity-caption", Static).update(
-            Content.styled(f" {spoke} in {days} d", "dim")
+            Content.styled(f" {spoke} in {days} d", "dim"), layout=False
         )
-        self.query_one(HistoryTable).statements = view.statements
+        self.query_one(HistoryList).statements = view.statements
+
+    def on_history_list_columns_changed(self, event: HistoryList.ColumnsChanged) -> None:
+        event.stop()
+        self.query_one("#history-columns", Static).update(event.header, layout=False)

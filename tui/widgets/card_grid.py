@@ -19,9 +19,18 @@ class CardGrid(VerticalScroll, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("enter", "open", "Open", id="cards.open"),
-        Binding("h", "move(-1)", "Topic", key_display="h/l", id="cards.previous"),
-        Binding("l", "move(1)", "Next topic", show=False, id="cards.next"),
+        Binding(
+            "enter", "open", "Open", tooltip="Open the statement behind the card", id="cards.open"
+        ),
+        Binding(
+            "h",
+            "move(-1)",
+            "Topic",
+            key_display="h/l",
+            tooltip="Previous topic card",
+            id="cards.previous",
+        ),
+        Binding("l", "move(1)", "Next topic card", show=False, id="cards.next"),
         Binding("left", "move(-1)", "Previous topic", show=False),
         Binding("right", "move(1)", "Next topic", show=False),
         Binding("up", "move_row(-1)", "Topic above", show=False),

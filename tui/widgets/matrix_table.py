@@ -11,7 +11,13 @@ class MatrixTable(DataTable[Text]):
     """Actors down, topics across; cells are `Text`, never markup."""
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Show", id="matrix.open"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Show",
+            tooltip="Show this actor and topic on the main screen",
+            id="matrix.open",
+        ),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002

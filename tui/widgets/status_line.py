@@ -29,6 +29,8 @@ class PollStatus:
     note: str = ""
     """A state that overrides the rest, such as "opening the database…"."""
     read_only: bool = False
+    label: str = ""
+    """Shown first, in reverse video: "DEMO" for the bundled demo."""
 
 
 class StatusLine(Static):
@@ -44,35 +46,42 @@ class StatusLine(Static):
     def on_mount(self) -> None:
         self.watch_status(self.status)
 
+    def on_resize(self) -> None:
+        self.watch_status(self.status)
+
     def watch_status(self, status: PollStatus | None) -> None:
         if status is None:
-            self.update("")
+            self.update("", layout=False)
             return
-        self.update(self.render_status(status))
+        line = self.render_status(status)
+        if line.cell_length > self.size.width - 2 > 0:
+            line = self.render_status(status, compact=True)
+        self.update(line, layout=False)
 
     @staticmethod
-    def render_status(status: PollStatus) -> Content:
-        """The line's content (separate so it can be tested without an app)."""
-        sep = Content.styled(" │ ", "dim")
+    def render_status(status: PollStatus, *, compact: bool = False) -> Content:
+        """The line's content; `compact` for 80 columns (separate, so it is testable alone)."""
+        sep = Content.styled(" │ " if not compact else "│", "dim")
         parts: list[Content] = []
+        if status.label:
+            parts.append(Content.styled(f" {status.label} ", "reverse bold"))
         if status.note:
             parts.append(Content.styled(status.note, "italic"))
         elif status.polling is not None:
             done, total = status.polling
             parts.append(Content.styled(f"polling {done}/{total} feeds…", "bold $accent"))
         elif status.last_round is not None:
-            parts.append(
-                Content(
-                    f"polled {clock_text(status.last_round, status.now)} "
-                    f"({age_text(status.last_round, status.now)})"
-                )
-            )
+            when = clock_text(status.last_round, status.now)
+            if not compact:
+                when += f" ({age_text(status.last_round, status.now)})"
+            parts.append(Content(f"polled {when}"))
         else:
             parts.append(Content("not polled yet"))
         if status.read_only:
             parts.append(Content.styled("read-only", "bold $warning"))
         if status.feeds:
-            health = [Content.styled(f"{status.ok} feeds ok", "$success")]
+            ok = f"{status.ok} ok" if compact else f"{status.ok} feeds ok"
+            health = [Content.styled(ok, "$success")]
             if status.failing:
                 health += [
                     Content(", "),

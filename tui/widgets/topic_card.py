@@ -13,8 +13,19 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from sources.records import Position, Stance
-from tui.format import CHANGED_MARK, age_text, date_text, plain, stance_content, stance_word
+from sources.records import Position, Statement
+from tui.format import (
+    CHANGED_MARK,
+    STANCE_COLOURS,
+    age_text,
+    date_text,
+    plain,
+    stance_content,
+    stance_word,
+)
+
+EMPTY_COLOUR = "#3b4252"
+"""The bar beside a topic with no statement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +66,7 @@ class TopicCard(Widget):
     def compose(self) -> ComposeResult:
         yield Static(classes="card-head")
         yield Static(classes="card-claim")
-        yield Static(classes="card-condition")
+        yield Static(classes="card-detail")
         yield Static(classes="card-meta")
 
     def on_mount(self) -> None:
@@ -67,25 +78,29 @@ class TopicCard(Widget):
     def _show(self, view: CardView | None) -> None:
         if view is None or not self.is_mounted:
             return
-        head, claim, condition, meta = self.query(Static).results(Static)
+        head, claim, detail, meta = self.query(Static).results(Static)
         position = view.position
-        for stance in Stance:
-            self.set_class(
-                position is not None and position.statement.stance is stance, f"-{stance}"
-            )
-        self.set_class(position is None, "-empty")
+        # The stance colour is an inline border colour, not a class: a class
+        # would restyle the card and its lines on every j/k. Every line has a
+        # fixed height in the CSS too, so a new actor only repaints the cards.
+        colour = STANCE_COLOURS[position.statement.stance] if position else EMPTY_COLOUR
+        self.styles.border_left = ("outer", colour)
         title = Content.styled(view.topic_name, "bold")
-        meta.set_class(position is None, "-none")
         if position is None:
-            condition.set_class(True, "-none")
             if view.loading:
-                head.update(title)
-                claim.update(Content.styled("reading the database…", "dim italic"))
+                head.update(title, layout=False)
+                claim.update(Content.styled("reading the database…", "dim italic"), layout=False)
             else:
                 head.update(
-                    Content.assemble(title, "  ", Content.styled("no statement yet", "dim"))
+                    Content.assemble(title, "  ", Content.styled("no statement yet", "dim")),
+                    layout=False,
                 )
-                claim.update(Content.styled("Nothing stated on this topic so far.", "dim italic"))
+                claim.update(
+                    Content.styled("Nothing stated on this topic so far.", "dim italic"),
+                    layout=False,
+                )
+            detail.update("", layout=False)
+            meta.update("", layout=False)
             return
         statement = position.statement
         parts: list[Content | str] = [title, "  ", stance_content(statement.stance)]
@@ -93,15 +108,9 @@ class TopicCard(Widget):
             parts += ["  ", Content.styled(f"↻ was {stance_word(position.previous.stance)}", "")]
         if view.changed_since_seen:
             parts += ["  ", Content.styled(f"{CHANGED_MARK} new", "bold $warning")]
-        head.update(Content.assemble(*parts))
-        claim.update(Content(f"“{plain(statement.claim)}”"))
-        condition.set_class(not statement.condition, "-none")
-        if statement.condition:
-            condition.update(
-                Content.assemble(
-                    Content.styled("condition: ", "dim"), Content(plain(statement.condition))
-                )
-            )
+        head.update(Content.assemble(*parts), layout=False)
+        claim.update(Content(f"“{plain(statement.claim)}”"), layout=False)
+        detail.update(self._detail(statement), layout=False)
         speaker = plain(statement.speaker) or "unnamed speaker"
         meta.update(
             Content.assemble(
@@ -111,8 +120,23 @@ class TopicCard(Widget):
                 " · ",
                 Content(date_text(statement.published)),
                 Content.styled(f" ({age_text(statement.published, view.now)})", "dim"),
-            )
+            ),
+            layout=False,
         )
+
+    @staticmethod
+    def _detail(statement: Statement) -> Content:
+        """The condition of a conditional stance; otherwise why the statement matched."""
+        if statement.condition:
+            return Content.assemble(
+                Content.styled("condition: ", "dim"), Content(plain(statement.condition))
+            )
+        why = [f"cue “{plain(statement.cue)}”"] if statement.cue else []
+        if statement.alias:
+            why.append(f"named as “{plain(statement.alias)}”")
+        if statement.carried:
+            why.append("speaker from an earlier sentence")
+        return Content.styled("why: " + ", ".join(why), "dim") if why else Content("")
 
     def on_click(self, event: Click) -> None:
         event.stop()
