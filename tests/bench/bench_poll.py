@@ -418,7 +418,8 @@ def build_big_cache(cache: Path, executable: str, n_items: int, seed: int) -> Pa
     feeds are not in the urls file, so no round fetches them.
     """
     version = newsboat_version(executable)
-    path = cache / f"big-cache-{n_items}-{seed}-newsboat-{version}.db"
+    key = _source_digest([BENCH / "gen_feeds.py"])
+    path = cache / f"big-cache-{n_items}-{seed}-{key}-newsboat-{version}.db"
     if path.exists():
         return path
     cache.mkdir(parents=True, exist_ok=True)

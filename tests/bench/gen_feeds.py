@@ -423,7 +423,7 @@ def newest_time(n_items: int, *, extra: int) -> datetime:
 
 
 def big_store_records(
-    n_items: int, n_statements: int, now: datetime, seed: int = DEFAULT_SEED, per_feed: int = 50
+    n_items: int, n_statements: int, now: datetime, seed: int = DEFAULT_SEED, per_feed: int = 500
 ) -> tuple[list[FeedState], list[Item], list[Statement]]:
     """Feeds, items and statements for a pre-filled store.
 
@@ -439,7 +439,8 @@ def big_store_records(
         n_statements: statements to make (at most one per item).
         now: the clock the fetched times step back from.
         seed: generator seed.
-        per_feed: items per filler feed.
+        per_feed: items per filler feed (500: 100k items from 200 feeds, half a
+            year of a busy feed each).
 
     Returns:
         (feed states, items, statements) as `sources.records` records.
