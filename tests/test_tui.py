@@ -227,6 +227,20 @@ async def test_help_lists_every_key_and_closes(tmp_path: Path) -> None:
         assert isinstance(app.screen, MainScreen)
 
 
+async def test_the_command_palette_runs_actions_and_jumps_to_actors(tmp_path: Path) -> None:
+    app = fixed_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await settled(pilot)
+        await pilot.press("ctrl+p", *"Matrix")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MatrixScreen))
+        await pilot.press("ctrl+p", *"Show Hungary")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is main and main.actor_id == "hungary")
+
+
 async def test_the_mouse_selects_actors_and_cards(tmp_path: Path) -> None:
     app = fixed_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -27,9 +27,7 @@ from textual.worker import Worker
 
 from sources.config import Config, load_config
 from sources.errors import StancewatchError, StoreLockedError
-from sources.poll import FeedReport, next_wakeup
 from sources.records import Outcome, Position
-from store import Store
 from tui.format import plain, stance_word, utc_now
 from tui.messages import (
     ConfigRejected,
@@ -57,8 +55,13 @@ from tui.widgets.matrix_table import MatrixTable
 from tui.widgets.status_line import PollStatus
 
 if TYPE_CHECKING:
+    # The store and the poll round (httpx, feedparser, the extractor) are
+    # imported in a thread once the first frame is up: they are a third of
+    # the start-up time.
     from sources.extraction import Extractor
     from sources.parse import ParsePool
+    from sources.poll import FeedReport
+    from store import Store
     from tui.cli import Context
 
 POLL_EVERY = 60.0
@@ -234,7 +237,9 @@ class StancewatchApp(App[None]):
         polled = sum(1 for f in feeds if f.url in states)
         now = self.clock()
         next_poll = None
-        if feeds and not self.read_only and self.poll_enabled:
+        if feeds and not self.read_only and self.poll_enabled and self.store is not None:
+            from sources.poll import next_wakeup
+
             due = next_wakeup(feeds, states, now)
             # Rounds start on the minute tick, so a due feed waits for it.
             next_poll = max(due, now)
@@ -270,6 +275,8 @@ class StancewatchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def _open_store(self) -> None:
+        from store import Store
+
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             store = Store.open(self.db_path, readonly=False, recover=True)
@@ -287,6 +294,8 @@ class StancewatchApp(App[None]):
             return
         if self.seen_path is not None:
             self.seen = SeenMarks.load(self.seen_path)
+        if self.poll_enabled:
+            import sources.poll  # noqa: F401  (loaded here, off the event loop)
         self.post_message(StoreOpened(store))
 
     @on(StoreOpened)
@@ -626,6 +635,37 @@ class StancewatchApp(App[None]):
         return True
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action by name, with its key; and each actor, to jump to it."""
+        if isinstance(screen, MainScreen):
+            yield SystemCommand(
+                "Filter", "Filter actors and statements by text (/)", screen.action_filter
+            )
+            yield SystemCommand(
+                "Next actor", "Move down the actor list (j)", lambda: screen.action_move_actor(1)
+            )
+            yield SystemCommand(
+                "Previous actor", "Move up the actor list (k)", lambda: screen.action_move_actor(-1)
+            )
+            yield SystemCommand(
+                "Open the selected card",
+                "The statement behind the selected topic card (enter)",
+                screen.open_selected_card,
+            )
+        if isinstance(screen, StatementScreen):
+            yield SystemCommand(
+                "Open in browser", "Open the article's link (o)", screen.action_open_link
+            )
+            yield SystemCommand("Copy link", "Copy the article's link (c)", screen.action_copy_link)
+        if isinstance(screen, FeedsScreen):
+            yield SystemCommand(
+                "Re-poll feed", "Poll the selected feed now (r)", screen.action_repoll
+            )
+        if isinstance(screen, MatrixScreen):
+            yield SystemCommand(
+                "Show cell", "Show this actor and topic (enter)", screen.action_open_cell
+            )
+        if len(self.screen_stack) > 1 and not isinstance(screen, MainScreen):
+            yield SystemCommand("Back", "Back to the previous screen (escape)", self.pop_screen)
         yield SystemCommand(
             "Matrix", "Every actor's stance on every topic (m)", self.action_show_matrix
         )
@@ -634,12 +674,19 @@ class StancewatchApp(App[None]):
         yield SystemCommand(
             "Reload config", "Read the config file again (ctrl+r)", self.action_reload_config
         )
-        if isinstance(screen, MainScreen):
-            yield SystemCommand(
-                "Filter", "Filter actors and statements by text (/)", screen.action_filter
-            )
         yield SystemCommand("Help", "Every key on every screen (?)", self.action_help)
+        for actor in self.config.actors:
+            yield SystemCommand(
+                f"Show {actor.name}",
+                f"{actor.name}'s positions on the main screen",
+                lambda actor_id=actor.id: self._show_actor(actor_id),
+                discover=False,
+            )
         yield from super().get_system_commands(screen)
+
+    def _show_actor(self, actor_id: str) -> None:
+        self._to_main()
+        self.main_screen.show_actor(actor_id)
 
     # --- errors from workers --------------------------------------------------------
 

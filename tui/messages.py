@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from sources.config import Config
-from sources.poll import FeedReport, RoundReport
-from store import Store
-from tui.snapshot import Snapshot
+if TYPE_CHECKING:
+    from sources.config import Config
+    from sources.poll import FeedReport, RoundReport
+    from store import Store
+    from tui.snapshot import Snapshot
 
 
 class StoreOpened(Message):

@@ -12,9 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from sources.records import FeedState, Outcome, Position
-from store import Store
+
+if TYPE_CHECKING:
+    from store import Store
 
 Pair = tuple[str, str]
 """(actor id, topic id)."""

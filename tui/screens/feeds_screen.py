@@ -78,6 +78,8 @@ class FeedsScreen(DashboardScreen[None]):
         ]
         if wide:
             columns += [("Next poll", "next", 18), ("Last error", "error", 0)]
+        if self.size.width >= 170:
+            columns.append(("URL", "url", 0))
         fixed = sum(w or 0 for _, _, w in columns) + 2 * len(columns) + 2
         flexible = sum(1 for _, _, w in columns if not w)
         share = max(16, (self.size.width - fixed) // max(1, flexible))
@@ -105,6 +107,8 @@ class FeedsScreen(DashboardScreen[None]):
                     Text(self._next(state, now)),
                     literal(state.last_error if state and failing else "", style=style),
                 ]
+            if self.size.width >= 170:
+                cells.append(literal(spec.url, style="dim"))
             table.add_row(*cells, key=spec.url)
         if current in self._urls:
             table.move_cursor(row=self._urls.index(current), scroll=False)

@@ -39,10 +39,12 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Static(Content.styled("stancewatch — keys", "bold"), id="help-title")
+            yield Static(
+                Content.styled("stancewatch — keys", "bold"), id="help-title", markup=False
+            )
             with VerticalScroll(id="help-body"):
-                yield Static(self._legend(), id="help-legend")
-                yield Static(self._keys(), id="help-keys")
+                yield Static(self._legend(), id="help-legend", markup=False)
+                yield Static(self._keys(), id="help-keys", markup=False)
         yield Footer()
 
     def _display(self, binding: Binding) -> str:

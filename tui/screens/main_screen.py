@@ -449,10 +449,29 @@ class MainScreen(DashboardScreen[None]):
             return rows > 1
         return True
 
+    def open_selected_card(self) -> None:
+        """Open the statement behind the selected card (the palette's way to press enter)."""
+        topic = self.query_one(CardGrid).topic_id
+        if topic is not None:
+            self._topic_opened(CardGrid.TopicOpened(topic))
+
+    def _clear_filter_now(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = ""
+        bar.display = False
+        self._apply_filter("")
+
+    def show_actor(self, actor_id: str) -> None:
+        """Show this actor, clearing a filter that hides it."""
+        if self.filter_text:
+            self._clear_filter_now()
+        if self.query_one(ActorList).select_actor(actor_id):
+            self.query_one(ActorList).focus()
+
     def select(self, actor_id: str, topic_id: str) -> None:
         """Show this actor with this topic's card selected (from the matrix)."""
         if self.filter_text:
-            self.query_one(FilterBar).action_clear_filter()
+            self._clear_filter_now()
         self.topic_id = topic_id
         self.preferred_topic = topic_id
         actor_list = self.query_one(ActorList)

@@ -68,12 +68,12 @@ class StatementScreen(DashboardScreen[None]):
     def compose(self) -> ComposeResult:
         yield StatusLine()
         with VerticalScroll(id="statement-body"):
-            yield Static("Reading the statement…", id="st-heading")
-            yield Static(id="st-claim", classes="section")
-            yield Static(id="st-why", classes="section")
-            yield Static(id="st-article", classes="section")
-            yield Static(id="st-outlets", classes="section")
-            yield Static(id="st-link", classes="section")
+            yield Static("Reading the statement…", id="st-heading", markup=False)
+            yield Static(id="st-claim", classes="section", markup=False)
+            yield Static(id="st-why", classes="section", markup=False)
+            yield Static(id="st-article", classes="section", markup=False)
+            yield Static(id="st-outlets", classes="section", markup=False)
+            yield Static(id="st-link", classes="section", markup=False)
         yield Footer()
 
     def refresh_data(self) -> None:
@@ -215,12 +215,41 @@ class StatementScreen(DashboardScreen[None]):
     def action_open_link(self) -> None:
         link = self._link()
         if link:
-            self.app.open_url(link)
-            self.notify(f"Opening {link}", markup=False)
+            self._open_in_browser(link)
+
+    @work(thread=True, exclusive=True, group="browser", exit_on_error=False)
+    def _open_in_browser(self, link: str) -> None:
+        # Off the event loop: starting a browser can take a while. And only a
+        # graphical one: with no display, `webbrowser` falls back to lynx or
+        # w3m in this very terminal, on top of the dashboard.
+        import webbrowser
+
+        try:
+            browser = webbrowser.get()
+        except webbrowser.Error:
+            browser = None
+        console = isinstance(browser, webbrowser.GenericBrowser) and not isinstance(
+            browser, webbrowser.BackgroundBrowser
+        )
+        if browser is None or console:
+            self.app.notify(
+                f"No graphical browser here; press c to copy the link instead. {link}",
+                title="Open in browser",
+                severity="warning",
+                markup=False,
+            )
+            return
+        opened = browser.open(link)
+        self.app.notify(
+            f"Opening {link}" if opened else f"The browser did not open {link}",
+            markup=False,
+            severity="information" if opened else "warning",
+        )
 
     def action_copy_link(self) -> None:
         link = self._link()
         if link:
+            # OSC 52: the terminal puts it on the clipboard (tmux needs set-clipboard on).
             self.app.copy_to_clipboard(link)
             self.notify(f"Copied {link}", markup=False)
 

@@ -49,7 +49,7 @@ class ActorPanel(Vertical):
                 yield Static(id="history-title", markup=False)
                 yield Sparkline([], id="activity")
                 yield Static(id="activity-caption", markup=False)
-            yield Static(header_line(history_columns(80)), id="history-columns")
+            yield Static(header_line(history_columns(80)), id="history-columns", markup=False)
             yield HistoryList(id="history")
 
     def show_actor(

@@ -66,12 +66,16 @@ def history_line(statement: Statement, changed: bool, columns: Columns) -> Conte
     )
     if changed:
         stance = Content.assemble(stance, Content.styled(f" {CHANGE_MARK}", "bold"))
+    claim = Content(plain(statement.claim))
+    if statement.speaker and not any(key == "speaker" for key, _ in columns):
+        # No speaker column at this width: name the speaker in the claim.
+        claim = Content.assemble(Content.styled(plain(statement.speaker), "bold"), ": ", claim)
     cells = {
         "date": Content(date_text(statement.published)),
         "stance": stance,
         "speaker": Content(plain(statement.speaker) or "-"),
         "outlet": Content(plain(statement.source)),
-        "claim": Content(plain(statement.claim)),
+        "claim": claim,
     }
     gap = Content(" " * _GAP)
     return gap.join(_cell(cells[key], w) for key, w in columns)

@@ -64,10 +64,10 @@ class TopicCard(Widget):
         self.set_reactive(TopicCard.view, view)
 
     def compose(self) -> ComposeResult:
-        yield Static(classes="card-head")
-        yield Static(classes="card-claim")
-        yield Static(classes="card-detail")
-        yield Static(classes="card-meta")
+        yield Static(classes="card-head", markup=False)
+        yield Static(classes="card-claim", markup=False)
+        yield Static(classes="card-detail", markup=False)
+        yield Static(classes="card-meta", markup=False)
 
     def on_mount(self) -> None:
         self._show(self.view)
