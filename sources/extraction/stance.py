@@ -38,7 +38,21 @@ from sources.extraction.literals import literal_prefixes
 from sources.extraction.trie import trie_pattern
 from sources.records import Stance
 
-_CONDITION = re.compile(r"(?<!\w)(?:" + CONDITION_MARKERS + r")(?!\w)", re.IGNORECASE)
+_CONDITION_GATE = (
+    "only unless until provided providing as so on conditional conditioned contingent in "
+    "subject condition conditions precondition prerequisite require requires required "
+    "requiring without with backstop us u.s. american if but a an the one key main necessary "
+    "essential basic"
+).split()
+"""Every condition marker starts with one of these words; elsewhere it is not tried."""
+_CONDITION = re.compile(
+    r"(?<!\w)(?="
+    + trie_pattern(sorted(_CONDITION_GATE))
+    + r"\b)(?:"
+    + CONDITION_MARKERS
+    + r")(?!\w)",
+    re.IGNORECASE,
+)
 _ONLY_LATER = re.compile(
     r"\bonly\s+(?:[\w-]+\s+){1,5}?(?P<tail>if|once|when|after|with|under|provided|until)\b",
     re.IGNORECASE,
