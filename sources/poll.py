@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from sources.extraction import Extractor
 from sources.fetch import Fetcher
 from sources.parse import ParsePool
 from sources.records import (
+    ActorSpec,
+    Extraction,
     FeedSpec,
     FeedState,
     FetchResult,
@@ -29,10 +32,53 @@ from sources.records import (
     ParsedEntry,
     ParsedFeed,
     Statement,
+    TopicSpec,
     stable_id,
 )
 
 MAX_BACKOFF = timedelta(days=1)
+
+
+class Analyser(Protocol):
+    """What a round needs of the extractor: tagging and statements."""
+
+    def tag(self, text: str, *, title: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Actor ids and topic ids mentioned in the text."""
+        ...
+
+    def extract(self, text: str, *, title: str = "") -> list[Extraction]:
+        """The statements the text reports."""
+        ...
+
+
+class LazyExtractor:
+    """An `Extractor` built on first use.
+
+    Compiling the alias and topic scanners takes 70-300 ms; a round where
+    every feed answers 304 never needs them. Rounds run extraction in
+    threads, so the first build is guarded by a lock.
+    """
+
+    def __init__(self, actors: Sequence[ActorSpec], topics: Sequence[TopicSpec]) -> None:
+        self.actors = tuple(actors)
+        self.topics = tuple(topics)
+        self._built: Extractor | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Extractor:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = Extractor(self.actors, self.topics)
+        return self._built
+
+    def tag(self, text: str, *, title: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """See `Extractor.tag`."""
+        return self._get().tag(text, title=title)
+
+    def extract(self, text: str, *, title: str = "") -> list[Extraction]:
+        """See `Extractor.extract`."""
+        return self._get().extract(text, title=title)
 
 
 class RoundSink(Protocol):
@@ -198,7 +244,7 @@ async def poll_round(
     *,
     fetcher: Fetcher,
     parser: ParsePool,
-    extractor: Extractor,
+    extractor: Analyser,
     now: datetime | None = None,
     force: bool = False,
     ignore_interval: bool = False,
@@ -282,7 +328,7 @@ async def _poll_feed(
     sink: RoundSink,
     fetcher: Fetcher,
     parser: ParsePool,
-    extractor: Extractor,
+    extractor: Analyser,
     now: datetime,
 ) -> _FeedOutcome:
     fetched = await fetcher.fetch(spec, state)
@@ -327,7 +373,7 @@ def _store_entries(
     fetched: FetchResult,
     parsed: ParsedFeed,
     sink: RoundSink,
-    extractor: Extractor,
+    extractor: Analyser,
     now: datetime,
 ) -> _FeedOutcome:
     """Turn parsed entries into items and statements (runs in a thread: CPU-bound)."""

@@ -619,13 +619,20 @@ async def test_a_parse_over_the_timeout_is_killed_and_the_others_finish() -> Non
         assert len(again.entries) == 4
 
 
+async def test_a_pool_starts_no_process_until_something_needs_parsing() -> None:
+    # A round where every feed answers 304 must not pay for spawning workers.
+    others = parse_workers()
+    with ParsePool(workers=2, timeout=30.0):
+        assert parse_workers() == others
+
+
 async def test_closing_the_pool_leaves_no_process_behind() -> None:
     others = parse_workers()
     pool = ParsePool(workers=2, timeout=30.0)
     first = await pool.parse(SMALL, [("Content-Type", "application/rss+xml")], "https://w/", NOW)
     assert len(first.entries) == 4
     started = parse_workers() - others
-    assert len(started) == 2
+    assert len(started) == 1
 
     in_flight = asyncio.ensure_future(pool.parse(slow_document(), (), "https://w/", NOW))
     await asyncio.sleep(0.2)

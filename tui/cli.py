@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from sources.clean import strip_controls
-
 from sources.config import (
     Config,
     add_feeds,
@@ -275,11 +274,9 @@ def cmd_poll(ctx: Context) -> int:
 
 async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
     """Poll rounds with one HTTP client and one parse pool for the whole run."""
-    from sources.extraction import Extractor
-    from sources.parse import ParsePool
-
     from sources.fetch import Fetcher
-    from sources.poll import next_wakeup, poll_round
+    from sources.parse import ParsePool
+    from sources.poll import LazyExtractor, next_wakeup, poll_round
 
     live = ctx.err.isatty()
     stop = asyncio.Event()
@@ -290,7 +287,7 @@ async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
     force = ctx.args.all
     with ParsePool(timeout=max(5.0, config.settings.timeout)) as parser:
         async with Fetcher(config.settings) as fetcher:
-            extractor = Extractor(config.actors, config.topics)
+            extractor = LazyExtractor(config.actors, config.topics)
             while True:
                 progress = _progress_printer(ctx, live)
                 report = await poll_round(
@@ -325,7 +322,7 @@ async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
                 fresh = _reload_config(ctx, config)
                 if fresh is not config:
                     if (fresh.actors, fresh.topics) != (config.actors, config.topics):
-                        extractor = Extractor(fresh.actors, fresh.topics)
+                        extractor = LazyExtractor(fresh.actors, fresh.topics)
                     config = fresh
 
 
