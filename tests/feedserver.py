@@ -13,7 +13,8 @@ serves two kinds of path:
   ``/hang?seconds=N``  reads the request and never answers (default 30 s);
   ``/redirect-loop``  302 to itself, forever (a counter keeps the URLs distinct);
   ``/redirect-to?url=U&status=302``  a redirect to U;
-  ``/status/<code>?retry_after=V``  that status; 429 and 503 carry
+  ``/status/<code>?retry_after=V&phrase=P``  that status, with reason
+      phrase P if given (sent raw: escapes and all); 429 and 503 carry
       Retry-After (V, default "7");
   ``/gzip-bomb?mib=N``  a ~130 KiB gzip body that expands to N MiB (default 128);
   ``/huge?bytes=N``  N bytes (default 64 MiB), chunked, no Content-Length.
@@ -184,7 +185,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif parts.path == "/redirect-to":
             self._redirect(int(query.get("status", 302)), query.get("url", "/"))
         elif parts.path.startswith("/status/"):
-            self._status(parts.path.removeprefix("/status/"), query.get("retry_after"))
+            self._status(
+                parts.path.removeprefix("/status/"), query.get("retry_after"), query.get("phrase")
+            )
         elif parts.path == "/gzip-bomb":
             body = gzip_bomb(int(query.get("mib", 128)))
             self._send(
@@ -203,8 +206,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body: bytes,
         headers: Mapping[str, str] | None = None,
         extra: Sequence[tuple[str, str]] = (),
+        *,
+        phrase: str | None = None,
     ) -> None:
-        self.send_response(status)
+        self.send_response(status, phrase)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         for name, value in extra:
@@ -257,7 +262,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _redirect(self, status: int, location: str) -> None:
         self._send(status, b"", {"Location": location})
 
-    def _status(self, code_text: str, retry_after: str | None) -> None:
+    def _status(self, code_text: str, retry_after: str | None, given: str | None) -> None:
         if not code_text.isdigit() or not 200 <= int(code_text) <= 599:
             self._send(400, b"bad status\n", {"Content-Type": "text/plain"})
             return
@@ -269,7 +274,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             phrase = HTTPStatus(code).phrase
         except ValueError:
             phrase = "Status"
-        self._send(code, f"{code} {phrase}\n".encode(), head)
+        self._send(code, f"{code} {phrase}\n".encode(), head, phrase=given)
 
     def _huge(self, srv: FeedServer, total: int) -> None:
         self.send_response(200)

@@ -118,7 +118,7 @@ def test_kill_9_at_random_points_of_big_commits_never_loses_a_finished_round(
     finished: list[int] = []
     next_round = 0
     mid_write = 0
-    for kill_no in range(25):
+    for kill_no in range(15):
         child = Child(
             [sys.executable, "-m", "tests.hostile", "write-rounds", str(db), str(next_round)]
         )
@@ -144,7 +144,7 @@ def test_kill_9_at_random_points_of_big_commits_never_loses_a_finished_round(
     # The writer's next open clears what a killed write left behind.
     with Store.open(db):
         assert not temp_files(db)
-    assert len(finished) >= 10, "the kills came too early to test anything"
+    assert len(finished) >= 6, "the kills came too early to test anything"
     assert mid_write, "no kill landed inside a write: make the rounds bigger"
 
 
@@ -171,7 +171,7 @@ def test_kill_9_during_cli_polls_keeps_every_finished_poll(
     config = tmp_path / "c.toml"
     finished: list[dict[str, list[str]]] = []
     durations: list[float] = []
-    for run_no in range(10):
+    for run_no in range(7):
         served = _changing_feeds(feed_server, run_no, feeds=30, per_feed=20)
         write_config(config, served, settings={"per_host": 8, "concurrency": 8})
         command = [sys.executable, "-m", "tui.cli", "--config", str(config), "--db", str(db)]
