@@ -317,12 +317,6 @@ def test_the_extractor_ends_in_bounded_time_on_pathological_text(name: str) -> N
     assert out.lstrip().startswith("[")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extraction is quadratic in sentence length (each cue rescans the sentence), "
-    "about 20 s for one 50,000-character sentence — fix pending in "
-    "sources/extraction/extractor.py",
-)
 def test_the_extractor_ends_in_bounded_time_on_a_5_mb_single_sentence() -> None:
     sentence = ("Russia said that peacekeepers would be welcome and " * 100_000)[:5_000_000]
     code, out, _ = _extract_cli(sentence + ".")

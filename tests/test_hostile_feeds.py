@@ -570,12 +570,6 @@ LONG_SENTENCE = ("Russia said that peacekeepers would be welcome and " * 400)[:1
 20,000-character summary cap): every part of it invites the extractor to look."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extraction is quadratic in sentence length (each cue rescans the sentence "
-    "in stance._scan) and unbounded in the poll round — fix pending in "
-    "sources/extraction/extractor.py",
-)
 def test_items_of_one_endless_sentence_do_not_stall_the_round(arena: Arena) -> None:
     entries = [
         Entry(title=f"Long read {n}", guid=f"long-{n}", description=LONG_SENTENCE)
