@@ -441,6 +441,26 @@ def test_terminal_escapes_are_removed_and_the_words_kept(arena: Arena) -> None:
     assert "Escape Daily" in polled.state.title
 
 
+WORLD_TITLES = (
+    "Россия отвергла сроки переговоров",
+    "俄罗斯拒绝谈判时间表",
+    "روسيا ترفض الجدول الزمني للمحادثات",
+    "שלום עכשיו",
+    "Ελλάδα: συνομιλίες 🕊️🇺🇦",
+    "Z̸̢a̵l̷g̶o̴ text with combining marks",
+    "Ｆｕｌｌｗｉｄｔｈ and e\u0301 (a combining accent)",
+)
+"""Titles in other scripts, right-to-left, wide, and stacked with combining marks."""
+
+
+def test_non_english_titles_are_stored_exactly_as_written(arena: Arena) -> None:
+    entries = [Entry(title=t, guid=f"world-{n}") for n, t in enumerate(WORLD_TITLES)]
+    arena.server.add("/world.xml", rss(entries, title="Мир · 世界 · عالم"))
+    polled = arena.poll(arena.server.url("/world.xml"))
+    assert {i.title for i in polled.usable(len(WORLD_TITLES))} == set(WORLD_TITLES)
+    assert polled.state.title == "Мир · 世界 · عالم"
+
+
 # --- identity: guids, dates, validators ---------------------------------------------------
 
 
@@ -643,9 +663,19 @@ async def test_hostile_text_polled_from_a_feed_shows_literally_in_the_dashboard(
             guid="claim",
             description=MARKUP_CLAIM,
             link="https://markup.example/1",
+            pub_date="Mon, 30 Jun 2025 10:00:00 GMT",
         ),
         Entry(title="\x1b[2J\x1b]0;pwned\x07Screen wiped?", guid="esc", link="javascript:alert(1)"),
         Entry(title="Local link", guid="local", link="file:///etc/passwd"),
+        Entry(
+            # A title that fights the layout: one unbroken 900-character word,
+            # wide characters, right-to-left text and combining marks.
+            title="W" * 900 + " 俄罗斯 روسيا Z̸̢a̵l̷g̶o̴ 🕊️",
+            guid="wide",
+            description=MARKUP_CLAIM,
+            link="https://markup.example/2",
+            pub_date="Tue, 01 Jul 2025 10:00:00 GMT",
+        ),
     ]
     feed_title = "[@click=app.quit]Markup Times[/]"
     url = arena.server.add("/markup-tui.xml", rss(entries, title=feed_title))
@@ -653,7 +683,11 @@ async def test_hostile_text_polled_from_a_feed_shows_literally_in_the_dashboard(
         "/status/599?" + urllib.parse.urlencode({"phrase": "\x1b[2J[@click=app.quit]boom"})
     )
     polled = arena.poll(url, also=(broken,))
-    assert {i.link for i in polled.usable(3)} == {"https://markup.example/1", ""}
+    assert {i.link for i in polled.usable(4)} == {
+        "https://markup.example/1",
+        "https://markup.example/2",
+        "",
+    }
     app = StancewatchApp(load_config(arena.config), arena.db, poll=False, watch_config=False)
 
     async def shows(pilot: Pilot[None], *needles: str) -> str:
@@ -668,8 +702,10 @@ async def test_hostile_text_polled_from_a_feed_shows_literally_in_the_dashboard(
 
     async with app.run_test(size=(160, 50)) as pilot:
         await shows(pilot, "[@click=app.quit]would", "legitimate", "[@click=app.quit]Markup")
-        await pilot.press("enter", "enter")  # into the cards, then open the statement
-        await shows(pilot, "[bold red]Envoy[/]", "red]without[/]", "[@click=app.quit]would")
+        # Into the cards, then open the latest statement: the wide item's, with
+        # the Envoy item listed as reporting the same claim.
+        await pilot.press("enter", "enter")
+        await shows(pilot, "俄罗斯 روسيا", "[bold red]Envoy[/]", "red]without[/]")
         await pilot.press("escape", "escape", "f")
         await shows(pilot, feed_title, "HTTP 599", "[@click=app.quit]boom")
         for offset in ((20, 2), (60, 2), (20, 10), (5, 1)):
