@@ -9,6 +9,7 @@ bounded time, and every field they give back is valid.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -192,7 +193,6 @@ BAD_OPML = {
     ),
     "not-utf8": b'<?xml version="1.0" encoding="utf-8"?><opml><body><outline text="caf\xe9"/>'
     b"</body></opml>",
-    "javascript-url": _opml('<outline xmlUrl="javascript:alert(1)"/>'),
 }
 
 
@@ -208,9 +208,31 @@ def test_a_bad_opml_file_is_refused_in_one_line_and_the_config_kept(
 
     code, _, err = cli("--config", str(config), "feeds", "import", str(opml))
 
-    assert_one_line_refusal(code, err, str(opml) if name != "javascript-url" else "javascript")
+    assert_one_line_refusal(code, err, str(opml))
     assert config.read_bytes() == before
     assert "root:x:0:0" not in err
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/xml,<rss/>", "gopher://a.example/", "http://a b/"]
+)
+def test_an_opml_url_that_cannot_be_fetched_never_reaches_the_config(
+    tmp_path: Path, url: str
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("", "utf-8")
+    opml = tmp_path / "subs.opml"
+    opml.write_bytes(
+        _opml(
+            f'<outline text="bad" xmlUrl="{html.escape(url)}"/>'
+            '<outline text="ok" xmlUrl="https://ok.example/rss"/>'
+        )
+    )
+    code, _, err = cli("--config", str(config), "feeds", "import", str(opml))
+    # Refusing the file or skipping the entry are both fine; importing it is not.
+    assert len(err.strip().splitlines()) == 1, err
+    assert code in (0, 2), err
+    assert url not in config.read_text("utf-8")
 
 
 def test_an_opml_file_over_the_size_limit_is_refused_without_reading_it(tmp_path: Path) -> None:
