@@ -293,12 +293,25 @@ def fixed_app(folder: Path, **options: object) -> StancewatchApp:
 
 
 async def wait_for(pilot: Pilot[None], condition: object, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds; fail after `timeout` seconds."""
+    """Let the app run until `condition()` holds; fail after `timeout` seconds.
+
+    The failure names the feeds' errors and the toasts, which usually say why.
+    """
     assert callable(condition)
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
+            app = pilot.app
+            feeds = [
+                (f.url, f.outcome, f.last_error)
+                for f in (
+                    app.snapshot.feeds if isinstance(app, StancewatchApp) and app.snapshot else ()
+                )
+            ]
+            toasts = [(n.title, n.message) for n in app._notifications]
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {condition}; feeds {feeds}; toasts {toasts}"
+            )
         await pilot.pause(0.02)
 
 

@@ -59,17 +59,25 @@ class HelpScreen(ModalScreen[None]):
             for binding in _bindings(groups):
                 keys, description = by_action.setdefault(binding.action, ([], ""))
                 keys.append(self._display(binding))
-                if not description and (binding.tooltip or binding.description):
-                    by_action[binding.action] = (keys, binding.tooltip or binding.description)
+                if not description:
+                    by_action[binding.action] = (keys, self._describe(binding))
             for keys, description in by_action.values():
                 shown = " ".join(dict.fromkeys(keys))
                 lines += [
-                    Content.styled(f"  {shown:<18}", "bold $accent"),
+                    Content.styled(f"  {shown:<14}", "bold $accent"),
                     Content(description or "-"),
                     "\n",
                 ]
             lines.append("\n")
         return Content.assemble(*lines)
+
+    @staticmethod
+    def _describe(binding: Binding) -> str:
+        """The footer's word, then the longer tooltip: "Matrix: every actor's stance…"."""
+        short, long = binding.description, binding.tooltip
+        if short and long and long.casefold() != short.casefold():
+            return f"{short}: {long[0].lower()}{long[1:]}"
+        return long or short
 
     @staticmethod
     def _legend() -> Content:

@@ -149,9 +149,9 @@ class MainScreen(DashboardScreen[None]):
         if not rows:
             self.actor_id = None
             return
-        if self.actor_id not in {r.id for r in rows}:
-            self.actor_id = rows[0].id
-        actor_list.select_actor(self.actor_id)
+        # The list's highlight is the user's latest choice (its message may
+        # still be on its way): follow it, never move it back.
+        self.actor_id = actor_list.actor_id or rows[0].id
         self._show_actor()
 
     def _row(self, actor: ActorSpec) -> ActorRow:

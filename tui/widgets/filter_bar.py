@@ -19,7 +19,9 @@ class FilterBar(Input):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(
-            placeholder="filter actors and statements (enter: keep, escape: clear)", id=id
+            placeholder="/ filter actors and statements (enter: keep, escape: clear)",
+            id=id,
+            compact=True,
         )
 
     def action_clear_filter(self) -> None:
