@@ -310,7 +310,8 @@ async def wait_for(pilot: Pilot[None], condition: object, timeout: float = 10.0)
             ]
             toasts = [(n.title, n.message) for n in app._notifications]
             raise AssertionError(
-                f"timed out after {timeout} s waiting for {condition}; feeds {feeds}; toasts {toasts}"
+                f"timed out after {timeout} s waiting for {condition}; "
+                f"feeds {feeds}; toasts {toasts}"
             )
         await pilot.pause(0.02)
 
