@@ -424,7 +424,13 @@ class StancewatchApp(App[None]):
             self.call_from_thread(self.request_poll, force=True, only=[url])
 
     def _request_due_round(self) -> None:
-        if self._requests.empty() and self._polling is None:
+        if not self._requests.empty() or self._polling is not None:
+            return
+        from sources.poll import due_feeds
+
+        # Most minutes nothing is due: say nothing, write nothing.
+        states = {s.url: s for s in self.snapshot.feeds} if self.snapshot else {}
+        if due_feeds(self.config.feeds, states, self.clock()):
             self._requests.put_nowait(PollRequest())
 
     async def _extractor_for(self, config: Config) -> Extractor:
@@ -513,6 +519,10 @@ class StancewatchApp(App[None]):
         self._polling = None
         self.rounds += 1
         report = event.report
+        if report is not None and not report.feeds:
+            # Nothing was due: no poll to report, nothing new to read.
+            self._set_status()
+            return
         if report is not None:
             self._last_round = report.finished
             before = {s.url: s for s in self.snapshot.feeds} if self.snapshot else {}

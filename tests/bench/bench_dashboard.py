@@ -49,7 +49,9 @@ from sources.records import (  # noqa: E402
 )
 from store import Store  # noqa: E402
 
-NOW = datetime(2025, 3, 21, 12, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+"""Items are dated up to 70 days back from now: inside the store's retention
+(a real `stancewatch` retires items older than `retain_days` on its first round)."""
 VERBS = ("said", "warned", "told reporters", "insisted", "according to", "stressed")
 OBJECTS = (
     "a ceasefire along the current line",
@@ -195,12 +197,16 @@ async def measure(db: Path, moves: int, size: tuple[int, int]) -> dict[str, floa
 
 
 def tmux_first_frame(db: Path, size: tuple[int, int]) -> tuple[float, float]:
-    """Seconds until a real terminal shows the app, and until it shows the data."""
+    """Seconds until a real terminal shows the app, and until it shows the data.
+
+    Runs on a copy: the real app writes (its first round may retire old items).
+    """
     session = f"bench-dashboard-{os.getpid()}"
     folder = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     from tests.test_tui_helpers import write_config
 
     config = write_config(folder, [])
+    db = Path(shutil.copy(db, folder / "db.json"))
     command = f"{ROOT / '.venv/bin/stancewatch'} --config {config} --db {db}"
     started = time.perf_counter()
     subprocess.run(
