@@ -526,15 +526,32 @@ class StancewatchApp(App[None]):
         if report is not None:
             self._last_round = report.finished
             before = {s.url: s for s in self.snapshot.feeds} if self.snapshot else {}
-            for feed in report.feeds:
-                if feed.outcome is Outcome.ERROR and not is_failing(before.get(feed.url)):
-                    self.notify(
-                        f"{plain(feed.name)}: {plain(feed.error)}",
-                        title="Feed failing",
-                        severity="error",
-                        timeout=8,
-                        markup=False,
-                    )
+            failed = [
+                feed
+                for feed in report.feeds
+                if feed.outcome is Outcome.ERROR and not is_failing(before.get(feed.url))
+            ]
+            for feed in failed if len(failed) <= 2 else ():
+                self.notify(
+                    f"{plain(feed.name)}: {plain(feed.error)}",
+                    title="Feed failing",
+                    severity="error",
+                    timeout=8,
+                    markup=False,
+                )
+            if len(failed) > 2:
+                # One toast, not a wall of them (no network, say): the feeds screen has each.
+                names = ", ".join(plain(f.name) for f in failed[:3])
+                if len(failed) > 3:
+                    names += f" and {len(failed) - 3} more"
+                self.notify(
+                    f"{names}. First error: {plain(failed[0].error)}."
+                    " Press f for the feeds screen.",
+                    title=f"{len(failed)} feeds failing",
+                    severity="error",
+                    timeout=10,
+                    markup=False,
+                )
         self._set_status()
         self._load_snapshot()
 
