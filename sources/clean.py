@@ -160,13 +160,13 @@ def html_to_text(html: str) -> str:
     while position < length:
         match = _TOKEN.search(html, position)
         if match is None:
-            pieces.append(_unescape(html[position:]))
+            pieces.append(_character_data(html[position:]))
             break
-        pieces.append(_unescape(html[position : match.start()]))
+        pieces.append(_character_data(html[position : match.start()]))
         position = match.end()
         cdata = match.group("cdata")
         if cdata is not None:
-            pieces.append(cdata)
+            pieces.append(_character_data(cdata))
             continue
         name = match.group("name")
         if name is None:
@@ -189,6 +189,27 @@ def html_to_text(html: str) -> str:
 def _unescape(text: str) -> str:
     # `html.unescape` is one linear regex pass; skip it where there is no "&".
     return unescape(text) if "&" in text else text
+
+
+_SOURCE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))*")
+
+
+def _character_data(text: str) -> str:
+    """Newlines typed into the source: a blank line is a paragraph, one newline a space.
+
+    In HTML a newline in text is just whitespace; feeds hard-wrap their
+    descriptions, and keeping those newlines would end sentences mid-clause.
+    Plain-text descriptions separate paragraphs with a blank line, which stays.
+    """
+    if "\n" not in text and "\r" not in text:
+        return _unescape(text)
+
+    def replace(match: re.Match[str]) -> str:
+        run = match.group()
+        breaks = run.count("\n") + run.count("\r") - run.count("\r\n")
+        return "\n\n" if breaks > 1 else " "
+
+    return _unescape(_SOURCE_BREAK.sub(replace, text))
 
 
 def clean_text(text: str, *, limit: int | None = None) -> str:

@@ -225,3 +225,14 @@ def test_bidi_overrides_that_reorder_terminal_text_are_removed() -> None:
     assert strip_controls("a\u2066b\u2069c") == "abc"
     # Letters from right-to-left scripts are text, not controls, and stay.
     assert strip_controls("שלום مرحبا") == "שלום مرحبا"
+
+
+def test_a_hard_wrapped_description_reads_as_one_sentence() -> None:
+    wrapped = "The minister said troops would go\nonly if a ceasefire\r\nholds first."
+    expected = "The minister said troops would go only if a ceasefire holds first."
+    assert html_to_text(wrapped) == expected
+
+
+def test_a_blank_line_in_a_plain_description_stays_a_paragraph_break() -> None:
+    assert html_to_text("First paragraph.\n\nSecond one.") == "First paragraph.\n\nSecond one."
+    assert html_to_text("First line<br>\nsecond line") == "First line\nsecond line"
