@@ -168,6 +168,9 @@ def parse_config(text: str, path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         line = _line_of_decode_error(exc)
         raise ConfigError(str(path), f"not valid TOML: {_decode_message(exc)}", line=line) from exc
+    except RecursionError:
+        # tomllib recurses once per nesting level; no real config nests deep.
+        raise ConfigError(str(path), "not valid TOML: arrays or tables nested too deeply") from None
     return _Validator(text, path).config(data)
 
 

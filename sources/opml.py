@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sources.errors import ConfigError
 from sources.records import FeedSpec
@@ -21,7 +23,18 @@ MAX_OPML_BYTES = 20 * 2**20
 """A reader's export of even thousands of feeds is a few MB; more is not an OPML file."""
 
 
-def read_opml(path: Path) -> list[FeedSpec]:
+@dataclass(frozen=True, slots=True)
+class OpmlFeeds:
+    """What an OPML file offers: web feeds to add, and entries left out."""
+
+    feeds: tuple[FeedSpec, ...]
+    skipped: tuple[str, ...] = ()
+    """URLs that are not http(s): an OPML file comes from elsewhere, and a
+    `file:///etc/passwd` or `~/.ssh/...` in it must never become a feed that
+    every poll reads."""
+
+
+def read_opml(path: Path) -> OpmlFeeds:
     """The feeds of an OPML file, with folders and categories as tags.
 
     Raises:
@@ -37,7 +50,7 @@ def read_opml(path: Path) -> list[FeedSpec]:
     return parse_opml(data, str(path))
 
 
-def parse_opml(data: bytes, name: str = "OPML") -> list[FeedSpec]:
+def parse_opml(data: bytes, name: str = "OPML") -> OpmlFeeds:
     """Parse OPML bytes; `name` is used in error messages.
 
     A `<!DOCTYPE` is refused outright: OPML never needs one, and refusing it
@@ -58,25 +71,37 @@ def parse_opml(data: bytes, name: str = "OPML") -> list[FeedSpec]:
     body = root.find("body")
     if body is None:
         raise ConfigError(name, "OPML file has no <body>")
+    return _collect(body)
+
+
+def _collect(body: ET.Element) -> OpmlFeeds:
+    """Walk the outlines in document order; folders (outlines without a feed) become tags.
+
+    An explicit stack rather than recursion: a file nested thousands deep
+    must not end in a RecursionError.
+    """
     feeds: list[FeedSpec] = []
+    skipped: list[str] = []
     seen: set[str] = set()
-    _collect(body, (), feeds, seen)
-    return feeds
-
-
-def _collect(
-    node: ET.Element, folders: tuple[str, ...], feeds: list[FeedSpec], seen: set[str]
-) -> None:
-    for outline in node.findall("outline"):
+    empty: tuple[str, ...] = ()
+    pending = [(outline, empty) for outline in reversed(body.findall("outline"))]
+    while pending:
+        outline, folders = pending.pop()
         label = (outline.get("title") or outline.get("text") or "").strip()
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         if url:
-            if url not in seen:
-                seen.add(url)
-                tags = _tags((*folders, *_categories(outline.get("category", ""))))
-                feeds.append(FeedSpec(url=url, name=label, tags=tags))
+            if url in seen:
+                continue
+            seen.add(url)
+            if urlsplit(url).scheme.lower() not in ("http", "https"):
+                skipped.append(url)
+                continue
+            tags = _tags((*folders, *_categories(outline.get("category", ""))))
+            feeds.append(FeedSpec(url=url, name=label, tags=tags))
             continue
-        _collect(outline, (*folders, label) if label else folders, feeds, seen)
+        inner = (*folders, label) if label else folders
+        pending.extend((child, inner) for child in reversed(outline.findall("outline")))
+    return OpmlFeeds(tuple(feeds), tuple(skipped))
 
 
 def _categories(value: str) -> list[str]:

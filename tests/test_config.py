@@ -59,7 +59,9 @@ def test_every_broken_config_file_has_a_case() -> None:
     assert {p.name for p in BROKEN.glob("*.toml")} == set(BROKEN_CASES)
 
 
-def test_the_bundled_default_is_valid_and_tracks_the_named_actors_and_topics(tmp_path: Path) -> None:
+def test_the_bundled_default_is_valid_and_tracks_the_named_actors_and_topics(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "config.toml"
     path.write_text(bundled_default_text(), "utf-8")
     config = load_config(path)
@@ -68,7 +70,11 @@ def test_the_bundled_default_is_valid_and_tracks_the_named_actors_and_topics(tmp
     actor_ids = {a.id for a in config.actors}
     assert {"russia", "ukraine", "united-states", "france", "nato", "united-nations"} <= actor_ids
     assert {t.id for t in config.topics} >= {
-        "peacekeeping", "nato-membership", "un-veto", "ceasefire", "sanctions",
+        "peacekeeping",
+        "nato-membership",
+        "un-veto",
+        "ceasefire",
+        "sanctions",
     }
     russia = config.actor("russia")
     assert russia is not None
@@ -126,7 +132,10 @@ def test_a_missing_explicit_config_is_an_error_not_a_new_file(tmp_path: Path) ->
 
 
 def test_paths_come_from_flag_then_environment_then_default(tmp_path: Path) -> None:
-    env = {"STANCEWATCH_CONFIG": str(tmp_path / "env.toml"), "STANCEWATCH_DB": str(tmp_path / "env.json")}
+    env = {
+        "STANCEWATCH_CONFIG": str(tmp_path / "env.toml"),
+        "STANCEWATCH_DB": str(tmp_path / "env.json"),
+    }
     assert resolve_config_path(str(tmp_path / "flag.toml"), env) == tmp_path / "flag.toml"
     assert resolve_config_path(None, env) == tmp_path / "env.toml"
     assert resolve_config_path(None, {}).name == "config.toml"
@@ -150,7 +159,9 @@ url = "https://wire.example/rss"
 def test_adding_a_feed_keeps_comments_and_layout(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text(COMMENTED, "utf-8")
-    added, skipped = add_feeds(path, [FeedSpec(url="https://new.example/atom", name="New", tags=("eu",))])
+    added, skipped = add_feeds(
+        path, [FeedSpec(url="https://new.example/atom", name="New", tags=("eu",))]
+    )
     assert [f.url for f in added] == ["https://new.example/atom"] and not skipped
     text = path.read_text("utf-8")
     assert text.startswith(COMMENTED)
@@ -200,7 +211,8 @@ OPML = b"""<?xml version="1.0"?>
   <head><title>reader export</title></head>
   <body>
     <outline text="Europe">
-      <outline text="Wire" type="rss" xmlUrl="https://wire.example/rss" category="/news/world,wires"/>
+      <outline text="Wire" type="rss" xmlUrl="https://wire.example/rss"
+               category="/news/world,wires"/>
       <outline text="Daily" title="The Daily" type="rss" xmlUrl="https://daily.example/feed"/>
     </outline>
     <outline text="Loose" type="rss" xmlUrl="https://loose.example/rss"/>
@@ -211,7 +223,7 @@ OPML = b"""<?xml version="1.0"?>
 
 
 def test_opml_import_keeps_folders_and_categories_as_tags() -> None:
-    feeds = parse_opml(OPML)
+    feeds = parse_opml(OPML).feeds
     assert [(f.url, f.name, f.tags) for f in feeds] == [
         ("https://wire.example/rss", "Wire", ("Europe", "news/world", "wires")),
         ("https://daily.example/feed", "The Daily", ("Europe",)),
@@ -220,8 +232,21 @@ def test_opml_import_keeps_folders_and_categories_as_tags() -> None:
 
 
 def test_opml_export_then_import_round_trips() -> None:
-    feeds = parse_opml(OPML)
-    assert parse_opml(write_opml(feeds).encode()) == feeds
+    feeds = parse_opml(OPML).feeds
+    assert parse_opml(write_opml(feeds).encode()).feeds == feeds
+
+
+def test_opml_import_takes_only_web_feeds() -> None:
+    data = (
+        b'<opml version="2.0"><body>'
+        b'<outline text="pw" xmlUrl="file:///etc/passwd"/>'
+        b'<outline text="key" xmlUrl="~/.ssh/id_rsa"/>'
+        b'<outline text="web" xmlUrl="https://web.example/rss"/>'
+        b"</body></opml>"
+    )
+    offered = parse_opml(data)
+    assert [f.url for f in offered.feeds] == ["https://web.example/rss"]
+    assert offered.skipped == ("file:///etc/passwd", "~/.ssh/id_rsa")
 
 
 @pytest.mark.parametrize(

@@ -618,12 +618,6 @@ def test_a_feed_that_costs_the_parser_minutes_is_cut_off_at_the_parse_budget(
         polled.usable(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feedparser's strict parser looks up each attribute by a linear scan "
-    "(xml.sax AttributesNSImpl.getValueByQName), quadratic in attributes per element: "
-    "20,000 take ~5 s — fix pending in sources/parse.py",
-)
 async def test_a_well_formed_element_with_many_attributes_parses_within_the_budget() -> None:
     from sources.parse import ParsePool
 

@@ -563,14 +563,20 @@ def cmd_feeds(ctx: Context) -> int:
     if action == "import":
         from sources.opml import read_opml
 
-        found = read_opml(Path(ctx.args.file).expanduser())
-        if not found:
-            ctx.say(f"stancewatch: {ctx.args.file} lists no feeds (no outline has an xmlUrl)")
+        offered = read_opml(Path(ctx.args.file).expanduser())
+        left_out = (
+            f"; left out {len(offered.skipped)} entries that are not http(s) URLs"
+            if offered.skipped
+            else ""
+        )
+        if not offered.feeds:
+            ctx.say(f"stancewatch: {ctx.args.file} lists no web feeds to import{left_out}")
             return 0
-        added, skipped = add_feeds(ctx.config_path, found)
+        added, skipped = add_feeds(ctx.config_path, list(offered.feeds))
         ctx.say(
             f"stancewatch: imported {len(added)} feeds into {ctx.config_path}"
             + (f" ({len(skipped)} already there)" if skipped else "")
+            + left_out
         )
         return 0
     if action == "export":
@@ -666,6 +672,14 @@ def cmd_dashboard(ctx: Context, *, demo: bool) -> int:
     return run_dashboard(ctx, demo=demo)
 
 
+def _open_dashboard(ctx: Context) -> int:
+    return cmd_dashboard(ctx, demo=False)
+
+
+def _open_demo(ctx: Context) -> int:
+    return cmd_dashboard(ctx, demo=True)
+
+
 COMMANDS: dict[str, Callable[[Context], int]] = {
     "check-config": cmd_check_config,
     "poll": cmd_poll,
@@ -673,7 +687,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "history": cmd_history,
     "feeds": cmd_feeds,
     "extract": cmd_extract,
-    "demo": lambda ctx: cmd_dashboard(ctx, demo=True),
+    "demo": _open_demo,
 }
 
 
@@ -686,7 +700,7 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context(args, out, err)
-    command = COMMANDS.get(args.command or "", lambda c: cmd_dashboard(c, demo=False))
+    command: Callable[[Context], int] = COMMANDS.get(args.command or "", _open_dashboard)
     try:
         return command(ctx)
     except StancewatchError as exc:
