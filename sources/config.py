@@ -99,10 +99,12 @@ def bundled_default_text() -> str:
 
 
 def _bundled_lexicon_text() -> str:
+    # Read through the parent package: naming `sources.extraction` would
+    # import the whole extractor (~0.3 s) for every command, just for a file.
+    lexicon = resources.files("sources").joinpath("extraction").joinpath("default_lexicon.toml")
     try:
-        lexicon = resources.files("sources.extraction").joinpath("default_lexicon.toml")
         return lexicon.read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
+    except FileNotFoundError:
         return ""
 
 

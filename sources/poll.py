@@ -411,8 +411,11 @@ def _store_entries(
         )
         items.append(item)
         if actors and topics:
-            for found in extractor.extract(entry.summary, title=entry.title):
-                statements.append(Statement.from_extraction(found, item))
+            found = extractor.extract(entry.summary, title=entry.title)
+            statements.extend(
+                Statement.from_extraction(extraction, item, ordinal)
+                for ordinal, extraction in enumerate(found)
+            )
     new_state = replace(
         state,
         title=parsed.title or state.title,

@@ -191,10 +191,14 @@ class Statement:
     topic_words: tuple[str, ...] = ()
     condition: str | None = None
     carried: bool = False
+    ordinal: int = 0
+    """Where the claim stands among its item's statements (0 = first). Of
+    statements published at the same moment, the earliest in the text (the
+    item's lead) is the latest position, so the answer never depends on ids."""
 
     @classmethod
-    def from_extraction(cls, found: Extraction, item: Item) -> Statement:
-        """Give an extraction its place: the item it came from, and a stable id."""
+    def from_extraction(cls, found: Extraction, item: Item, ordinal: int = 0) -> Statement:
+        """Give an extraction its place: the item it came from, its order there, a stable id."""
         return cls(
             id=stable_id("statement", item.id, found.actor, found.topic, found.claim),
             item_id=item.id,
@@ -211,6 +215,7 @@ class Statement:
             topic_words=found.topic_words,
             condition=found.condition,
             carried=found.carried,
+            ordinal=ordinal,
         )
 
 

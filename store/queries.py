@@ -5,7 +5,7 @@ TinyDB answers a query by scanning a table; at 20,000 statements and
 keypress (an actor switch must take under 50 ms). So the store builds
 indexes once on open and keeps them current on every commit:
 
-- statements per (actor, topic), sorted by (published, id): a position is
+- statements per (actor, topic), sorted by (published, -ordinal, id): a position is
   the last entry, its history the list read backwards;
 - topics per actor, so `positions(actor=...)` is a dict lookup;
 - statements per item, for replaced items and for retirement;
@@ -18,8 +18,10 @@ screen needs a few dozen. Items are never indexed beyond TinyDB's own
 id -> document dict, because their ids *are* the TinyDB document ids (see
 `store/database.py`).
 
-"Latest" means greatest (published, id): the id breaks ties so the answer
-does not depend on insertion order.
+"Latest" means greatest (published, -ordinal, id): of statements published
+at the same moment, the one earliest in its item's text (the lead) wins, and
+the id breaks what ties remain, so the answer never depends on insertion
+order.
 """
 
 from __future__ import annotations
@@ -46,9 +48,11 @@ Q = TypeVar("Q", bound="Queries")
 
 
 class Row(NamedTuple):
-    """What the indexes keep of one statement; ordered by (published, id)."""
+    """What the indexes keep of one statement; ordered by (published, rank, id)."""
 
     published: datetime
+    rank: int
+    """Minus the statement's ordinal in its item, so the lead sorts last (latest)."""
     id: str
     actor: str
     topic: str
@@ -76,6 +80,7 @@ def row_of(statement_id: str, doc: Doc) -> Row:
         actor, topic = doc["actor"], doc["topic"]
         stance, item_id = doc["stance"], doc["item_id"]
         published = datetime.fromisoformat(doc["published"])
+        ordinal = doc.get("ordinal", 0)
         ok = (
             doc["id"] == statement_id
             and type(actor) is str
@@ -83,6 +88,7 @@ def row_of(statement_id: str, doc: Doc) -> Row:
             and type(stance) is str
             and type(item_id) is str
             and published.tzinfo is not None
+            and type(ordinal) is int
         )
     except (KeyError, TypeError, ValueError) as error:
         raise CodecError(f"statement {statement_id}: {type(error).__name__}: {error}") from None
@@ -90,7 +96,7 @@ def row_of(statement_id: str, doc: Doc) -> Row:
         raise CodecError(f"statement {statement_id}: a field is missing or of the wrong type")
     if published.tzinfo is not UTC:
         published = published.astimezone(UTC)
-    return Row(published, statement_id, actor, topic, stance, item_id)
+    return Row(published, -ordinal, statement_id, actor, topic, stance, item_id)
 
 
 _NOT_WORD = re.compile(r"[\W_]+")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import threading
@@ -668,3 +669,25 @@ def test_a_writer_removes_temp_files_left_by_a_killed_writer(db: Path) -> None:
         assert not stale.exists()
         assert unrelated.exists()
         assert len(store.positions()) == 1
+
+
+def test_of_statements_published_together_the_items_lead_is_the_position(
+    store: Store, db: Path
+) -> None:
+    # One article, one timestamp, three statements on the same pair: the lead
+    # (first in the text) must be the position whatever the ids sort like.
+    item = make_item("one-article")
+    claims = ["Lead paragraph claim.", "Second paragraph claim.", "Third paragraph claim."]
+    statements = [
+        dataclasses.replace(make_statement(item, claim=claim, stance=stance), ordinal=ordinal)
+        for ordinal, (claim, stance) in enumerate(
+            zip(claims, (Stance.CONDITIONAL, Stance.OPPOSES, Stance.NEUTRAL), strict=True)
+        )
+    ]
+    store.commit_round([], [item], list(reversed(statements)), now=NOW)
+    for reader in (store, Store.open(db, readonly=True)):
+        (position,) = reader.positions(actor="russia", topic="peacekeeping")
+        assert position.statement.claim == "Lead paragraph claim."
+        assert [s.claim for s in reader.history("russia", "peacekeeping")] == claims
+        if reader is not store:
+            reader.close()
