@@ -22,7 +22,14 @@ MAX_SENTENCE_CHARS = 800
 """Longer sentences are cut at clause boundaries into pieces of at most this size."""
 """An opened quotation longer than this is taken to be unbalanced and closed."""
 
-_EVENT = re.compile(r"[\"“”«»„]|\n+|[.!?…]+[\"'”’»)\]]*(?=\s|$)")
+# Quotes, line breaks, and terminal punctuation with any closing quotes or
+# brackets after it. Written to start with one character class (not an
+# alternation) so the regex engine skips through plain text in C: the plain
+# alternation tried three branches at every character, half the split's cost.
+_EVENT = re.compile(
+    r"[\"“”«»„\n.!?…]"
+    r"(?:(?<=\n)\n*|(?<=[.!?…])[.!?…]*[\"'”’»)\]]*(?=\s|$)|(?<=[\"“”«»„]))"
+)
 _NEXT_START = re.compile(r"\s*(\S)(\S*)")
 _ATTRIBUTION_TAIL = re.compile(
     r"\s*(?:(?:[\w’'.-]+,?\s+){0,6}?(?:said|says|asked|asks|added|adds|told|wrote|stated|"
