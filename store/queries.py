@@ -257,7 +257,12 @@ class Queries:
             return cached
         rows = self._ix.by_pair[pair]
         latest = self._statement(rows[-1].id)
-        previous = self._statement(rows[-2].id) if len(rows) > 1 else None
+        # The position before is the latest statement of another item: the
+        # later paragraphs of one article are not a change of position.
+        earlier = next(
+            (row for row in reversed(rows[:-1]) if row.item_id != rows[-1].item_id), None
+        )
+        previous = self._statement(earlier.id) if earlier is not None else None
         position = Position(
             statement=latest,
             previous=previous,

@@ -688,6 +688,8 @@ def test_of_statements_published_together_the_items_lead_is_the_position(
     for reader in (store, Store.open(db, readonly=True)):
         (position,) = reader.positions(actor="russia", topic="peacekeeping")
         assert position.statement.claim == "Lead paragraph claim."
+        # Later paragraphs of the same article are not an earlier position.
+        assert position.previous is None and not position.changed
         assert [s.claim for s in reader.history("russia", "peacekeeping")] == claims
         if reader is not store:
             reader.close()

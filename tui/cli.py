@@ -430,7 +430,9 @@ def cmd_history(ctx: Context) -> int:
         statements = store.history(ctx.args.actor, ctx.args.topic, limit=ctx.args.limit)
     rows = []
     for index, statement in enumerate(statements):
-        older = statements[index + 1] if index + 1 < len(statements) else None
+        # As in `positions`: the statement before is the latest of another
+        # item, since one article's paragraphs are not a change of position.
+        older = next((o for o in statements[index + 1 :] if o.item_id != statement.item_id), None)
         rows.append(
             {
                 "actor": statement.actor,
