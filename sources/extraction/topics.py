@@ -21,6 +21,10 @@ _WORD_CHAR = re.compile(r"\w")
 _ANCHORED = re.compile(r"(?:\(\?[aiLmsux]+\))*\\A")
 
 
+_MAX_PREPARED = 100_000
+"""More distinct chains than this means callers build their own: start the cache over."""
+
+
 class TopicHit(NamedTuple):
     """One topic word or phrase found in a text."""
 
@@ -41,6 +45,10 @@ class _Rule:
     """Tells rules apart, so one is tried once per position."""
     anchored: bool = False
     """Matches only at the start of the text: tried once, with `match`."""
+
+
+_Prepared = tuple[tuple[tuple[int, str], ...], tuple["_Rule", ...], tuple["_Rule", ...]]
+"""(keyword lengths and topics, patterns to try, excludes to try later) for one chain."""
 
 
 def _anchored(pattern: str) -> bool:
@@ -100,6 +108,34 @@ class TopicMatcher:
         """Lower-case literal -> the rules it starts, for a scanner shared with aliases and cues."""
         self._scanner: LiteralScanner[_Rule] | None = None
         self.ids = tuple(topic.id for topic in topics)
+        self._prepared: dict[int, tuple[object, _Prepared]] = {}
+
+    def _prepare(self, chain: Sequence[tuple[str, _Rule]]) -> _Prepared:
+        """A chain of rules split by kind, each rule once: the per-position loop stays short.
+
+        Chains come from a scanner's fixed table, so each is split once; the
+        cache holds the chain itself, so an id is never reused while cached.
+        """
+        cached = self._prepared.get(id(chain))
+        if cached is not None and cached[0] is chain:
+            return cached[1]
+        keywords: list[tuple[int, str]] = []
+        patterns: list[_Rule] = []
+        excludes: list[_Rule] = []
+        seen: set[int] = set()
+        for literal, rule in chain:
+            if rule.kind == "kw":
+                keywords.append((len(literal), rule.topic))
+                continue
+            if rule.regex is None or rule.number in seen:
+                continue
+            seen.add(rule.number)
+            (excludes if rule.kind == "exc" else patterns).append(rule)
+        prepared = (tuple(keywords), tuple(patterns), tuple(excludes))
+        if len(self._prepared) > _MAX_PREPARED:
+            self._prepared.clear()
+        self._prepared[id(chain)] = (chain, prepared)
+        return prepared
 
     def find(
         self,
@@ -123,7 +159,6 @@ class TopicMatcher:
             low = lower_same_length(text)
         spans: dict[tuple[str, int], int] = {}
         excluded: dict[str, list[tuple[int, int]]] = {}
-        tried: set[tuple[int, int]] = set()
         pending: list[tuple[_Rule, int]] = []
         if found is None:
             if self._scanner is None:
@@ -131,31 +166,34 @@ class TopicMatcher:
             scanner = self._scanner
             found = [(start, scanner.at(longest)) for start, longest in scanner.scan(low)]
         size = len(low)
+        prepare = self._prepare
         for position, chain in found:
-            for key, rule in chain:
-                if rule.kind == "kw":
-                    end = position + len(key)
-                    if end < size and _WORD_CHAR.match(low, end):
-                        continue
-                    _keep(spans, rule.topic, position, end)
+            keywords, patterns, excludes = prepare(chain)
+            for length, topic in keywords:
+                end = position + length
+                if end < size and _WORD_CHAR.match(low, end):
                     continue
-                if (rule.number, position) in tried or rule.regex is None:
-                    continue
-                tried.add((rule.number, position))
-                if rule.kind == "exc":
-                    # Tried later, and only for topics that matched at all.
-                    pending.append((rule, position))
-                    continue
-                match = rule.regex.match(text, position)
+                _keep(spans, topic, position, end)
+            for rule in patterns:
+                match = rule.regex.match(text, position)  # type: ignore[union-attr]
                 if match is not None and match.end() > match.start():
                     _keep(spans, rule.topic, match.start(), match.end())
+            if excludes:
+                # Tried later, and only for topics that matched at all.
+                pending.extend((rule, position) for rule in excludes)
         for rule in self._full_patterns:
             for match in _all_matches(rule, text):
                 if match.end() > match.start():
                     _keep(spans, rule.topic, match.start(), match.end())
-        matched_topics = {topic for topic, _ in spans}
+        # An exclude starting after every hit of its topic has ended cannot
+        # overlap one: it is not tried.
+        reach: dict[str, int] = {}
+        for (topic, _), end in spans.items():
+            if reach.get(topic, -1) < end:
+                reach[topic] = end
+        matched_topics = reach.keys()
         for rule, position in pending:
-            if rule.topic in matched_topics and rule.regex is not None:
+            if position < reach.get(rule.topic, -1) and rule.regex is not None:
                 match = rule.regex.match(text, position)
                 if match is not None and match.end() > match.start():
                     excluded.setdefault(rule.topic, []).append(match.span())
@@ -193,9 +231,9 @@ def _fast_lookarounds(pattern: str) -> str:
 
     def rewrite(match: re.Match[str]) -> str:
         sign, boundary, words = match.group(1), match.group(2) or "", match.group(3)
-        firsts = "".join(
-            sorted({c for w in words.split("|") for c in (w[0].lower(), w[0].upper())})
-        )
+        # The first letters as written: under IGNORECASE the class folds case
+        # exactly as the words do; inside `(?-i:...)` lower case is skipped fast.
+        firsts = "".join(sorted({w[0] for w in words.split("|")}))
         alternatives = f"{boundary}(?:{words})"
         return (
             f"(?{sign}[^{firsts}]*+(?:(?!{alternatives})[{firsts}][^{firsts}]*+)*+{alternatives})"
