@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,6 +175,21 @@ class _Context:
     sentence_topics: dict[int, list[TopicHit]] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _Scanned:
+    """One item's scan, kept per thread so `tag` then `extract` on it scans once."""
+
+    text: str
+    title: str
+    whole: str
+    low: str
+    alias_found: list[Any]
+    cue_found: list[tuple[int, tuple[int, ...]]]
+    hits: list[TopicHit]
+    mentions: list[Mention] | None = None
+    """Found on first use: `extract` on an item without topic words never needs them."""
+
+
 class Extractor:
     """Turns text into statements, for the actors and topics it was built with."""
 
@@ -205,6 +221,7 @@ class Extractor:
             for key, values in literals.items():
                 merged.setdefault(key, []).extend((tag, value) for value in values)
         self._scanner: LiteralScanner[tuple[int, Any]] = LiteralScanner(merged)
+        self._local = threading.local()
         self._chains: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[int, ...]]] = {}
         for key in merged:
             chain = self._scanner.at(key)
@@ -229,6 +246,30 @@ class Extractor:
                 cues.append((position, cue_numbers))
         return aliases, topics, cues
 
+    def _scanned(self, text: str, title: str) -> _Scanned:
+        # The poll round tags an item and then extracts from it: the second
+        # call reuses the first one's scan. Per thread, as rounds run several.
+        last: _Scanned | None = getattr(self._local, "last", None)
+        if last is not None and last.text == text and last.title == title:
+            return last
+        whole = _join(title, text)
+        low = lower_same_length(whole)
+        alias_found, topic_found, cue_found = self._scan(low)
+        hits = self._topics.find(whole, low, topic_found)
+        scanned = _Scanned(text, title, whole, low, alias_found, cue_found, hits)
+        self._local.last = scanned
+        return scanned
+
+    def _mentions(self, scanned: _Scanned) -> list[Mention]:
+        if scanned.mentions is None:
+            scanned.mentions = self._aliases.find(scanned.whole, scanned.low, scanned.alias_found)
+        return scanned.mentions
+
+    def _tags(self, scanned: _Scanned) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        actors = {m.actor for m in self._mentions(scanned) if m.actor}
+        topics = {hit.topic for hit in scanned.hits}
+        return tuple(sorted(actors)), tuple(sorted(topics))
+
     def tag(self, text: str, *, title: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Actors and topics mentioned anywhere in an item, for tagging it.
 
@@ -240,12 +281,7 @@ class Extractor:
             (actor ids, topic ids), each sorted and without repeats.
         """
         try:
-            whole = _join(title, text)
-            low = lower_same_length(whole)
-            alias_found, topic_found, _ = self._scan(low)
-            actors = {m.actor for m in self._aliases.find(whole, low, alias_found) if m.actor}
-            topics = {hit.topic for hit in self._topics.find(whole, low, topic_found)}
-            return tuple(sorted(actors)), tuple(sorted(topics))
+            return self._tags(self._scanned(text, title))
         except Exception:  # noqa: BLE001 - tagging must never stop a poll round
             return (), ()
 
@@ -261,27 +297,51 @@ class Extractor:
             Never raises: text it cannot read gives no statements.
         """
         try:
-            return self._extract(text, title)
+            return self._extract(self._scanned(text, title))
         except Exception:  # noqa: BLE001 - one odd item must never stop a poll round
             return []
 
+    def analyse(
+        self, text: str, *, title: str = ""
+    ) -> tuple[tuple[str, ...], tuple[str, ...], list[Extraction]]:
+        """`tag` and `extract` together, from one scan of the item.
+
+        Args:
+            text: the item's plain-text summary or body.
+            title: the item's title.
+
+        Returns:
+            (actor ids, topic ids, extractions), each as `tag` and `extract` give them.
+            Never raises.
+        """
+        try:
+            scanned = self._scanned(text, title)
+        except Exception:  # noqa: BLE001 - one odd item must never stop a poll round
+            return (), (), []
+        try:
+            actors, topics = self._tags(scanned)
+        except Exception:  # noqa: BLE001
+            actors, topics = (), ()
+        try:
+            found = self._extract(scanned)
+        except Exception:  # noqa: BLE001
+            found = []
+        return actors, topics, found
+
     # --- the pipeline --------------------------------------------------------
 
-    def _extract(self, text: str, title: str) -> list[Extraction]:
-        whole = _join(title, text)
-        low = lower_same_length(whole)
-        alias_found, topic_found, cue_found = self._scan(low)
-        hits = self._topics.find(whole, low, topic_found)
+    def _extract(self, scanned: _Scanned) -> list[Extraction]:
+        whole, low, cue_found, hits = scanned.whole, scanned.low, scanned.cue_found, scanned.hits
         if not hits:
             return []
-        title_len = len(title[:500].strip())
+        title_len = len(scanned.title[:500].strip())
         sentences: list[Sentence] = []
         if title_len:
             sentences.append(Sentence(0, title_len, whole[:title_len], headline=True))
         body_offset = title_len + 2 if title_len else 0
         for sentence in split_sentences(whole[body_offset:], offset=body_offset):
             sentences.append(sentence)
-        mentions = self._aliases.find(whole, low, alias_found)
+        mentions = self._mentions(scanned)
         ctx = _Context(
             whole,
             low,
