@@ -958,6 +958,9 @@ class Extractor:
 
 # --- helpers -------------------------------------------------------------------
 
+_SUBJECT_BREAK = re.compile(r"[;:?!]|[”\"]\s*\w|\bthat\s+\w+\s+\w+")
+_NP_STOP = re.compile(r"[,;:.!?\"“”]|\s(?:that|who|which|on|in|at|as|said|says)\s")
+
 
 def _words(text: str) -> set[str]:
     return set(_WORD_SPLIT.split(text.lower()))
@@ -1026,7 +1029,7 @@ def _clause_start(text: str, start: int, end: int) -> int:
 def _breaks_subject(gap: str) -> bool:
     # A subject does not reach its verb across a semicolon, a closed quotation,
     # or a clause opened by "that" ("Russia insists that Kyiv ... rejected").
-    return bool(re.search(r"[;:?!]|[”\"]\s*\w|\bthat\s+\w+\s+\w+", gap))
+    return bool(_SUBJECT_BREAK.search(gap))
 
 
 def _gerund_after_preposition(words: list[str], cue_text: str) -> bool:
@@ -1084,9 +1087,7 @@ def _np_start(text: str, start: int) -> int:
 
 
 def _np_end(text: str, start: int, limit: int) -> int:
-    match = re.compile(r"[,;:.!?\"“”]|\s(?:that|who|which|on|in|at|as|said|says)\s").search(
-        text, start, limit
-    )
+    match = _NP_STOP.search(text, start, limit)
     return match.start() if match is not None else limit
 
 

@@ -99,6 +99,7 @@ _REFUSAL = re.compile(
     r"\b(?:refus\w*|reject\w*|fail\w*\s+to|not\s+agree\w*|rules?\s+out)\b", re.IGNORECASE
 )
 _WORD = re.compile(r"\w+")
+_NEGATOR_WORD = re.compile(NEGATORS, re.IGNORECASE)
 _NOUN_CONDITION = re.compile(
     r"(?:mandate|approval|authori[sz]ation|consent|sanction|backstop|guarantees?|agreement|"
     r"withdrawal|decision|resolution)$",
@@ -316,7 +317,7 @@ def _words_between(text: str, match: re.Match[str]) -> int:
     words = _WORD.findall(window)
     count = 0
     for word in reversed(words):
-        if re.fullmatch(NEGATORS, word, re.IGNORECASE) or word.lower() in ("t",):
+        if _NEGATOR_WORD.fullmatch(word) or word.lower() in ("t",):
             return count
         count += 1
     return count
