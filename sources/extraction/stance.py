@@ -86,7 +86,14 @@ def _polarity_regex() -> re.Pattern[str]:
             break
         prefixes.update(found)
     gate = "(?=" + trie_pattern(sorted(prefixes)) + ")" if prefixes else ""
-    body = "|".join(f"(?P<{name}>{words})" for name, words in _POLARITY_PARTS)
+    # Each list gets a gate of its own too: past the shared gate ("and", "be"),
+    # only lists that can start with the word are tried word by word.
+    parts: list[str] = []
+    for name, words in _POLARITY_PARTS:
+        own = literal_prefixes(r"\b(?:" + words + r")") if prefixes else None
+        own_gate = "(?=" + trie_pattern(sorted(own)) + ")" if own else ""
+        parts.append(f"(?P<{name}>{own_gate}(?:{words}))")
+    body = "|".join(parts)
     return re.compile(r"(?<!\w)" + gate + r"(?:" + body + r")(?!\w)|(?P<stop>[,;:])", re.IGNORECASE)
 
 
