@@ -357,15 +357,29 @@ class Extractor:
         # initiative"), and the sentences before any of those that refer back
         # to a speaker ("He warned", "the minister added", a quote running on).
         wanted: set[int] = set()
+        words: dict[int, set[str]] = {}  # each sentence's words, split once
+        hit_starts = ctx.hit_starts
+        hit_count = len(hit_starts)
+        next_hit = 0
         for index, sentence in enumerate(sentences):
-            if self._hits_in(ctx, sentence.start, sentence.end):
+            # Sentences and hits are both in text order: one walk finds which
+            # sentences hold a topic word.
+            while next_hit < hit_count and hit_starts[next_hit] < sentence.start:
+                next_hit += 1
+            if next_hit < hit_count and hit_starts[next_hit] < sentence.end:
                 wanted.add(index)
                 following = index + 1
-                if following < len(sentences) and _points_back(sentences[following].text):
-                    wanted.add(following)
+                if following < len(sentences):
+                    words[following] = _words(sentences[following].text)
+                    if _points_back(sentences[following].text, words[following]):
+                        wanted.add(following)
         for index in range(len(sentences) - 1, 0, -1):
             if index in wanted and (
-                sentences[index].text[:1] in _QUOTE_CHARS or _refers_back(sentences[index].text)
+                sentences[index].text[:1] in _QUOTE_CHARS
+                or _refers_back(
+                    sentences[index].text,
+                    words[index] if index in words else _words(sentences[index].text),
+                )
             ):
                 wanted.update(range(max(0, index - CARRY_SENTENCES), index))
         results: dict[tuple[str, str, int], Extraction] = {}
@@ -966,14 +980,13 @@ def _words(text: str) -> set[str]:
     return set(_WORD_SPLIT.split(text.lower()))
 
 
-def _points_back(text: str) -> bool:
+def _points_back(text: str, words: set[str]) -> bool:
     """ "Kiev rejected the initiative": a noun phrase standing for an earlier topic."""
-    return not _ANAPHORA_HEADS.isdisjoint(_words(text)) and bool(_ANAPHORA.search(text))
+    return not _ANAPHORA_HEADS.isdisjoint(words) and bool(_ANAPHORA.search(text))
 
 
-def _refers_back(text: str) -> bool:
+def _refers_back(text: str, words: set[str]) -> bool:
     """ "He warned", "the minister added": a subject standing for an earlier speaker."""
-    words = _words(text)
     if not _CARRY_PRONOUNS.isdisjoint(words):
         return True
     return not _ROLE_HEADS.isdisjoint(words) and bool(_CARRY_HINT.search(text))
