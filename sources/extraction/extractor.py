@@ -1019,7 +1019,7 @@ def _quote_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= position < b for a, b in spans)
+    return bool(spans) and any(a <= position < b for a, b in spans)
 
 
 def _remove_spans(gap: str, offset: int, spans: list[tuple[int, int]]) -> str:

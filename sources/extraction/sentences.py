@@ -17,6 +17,7 @@ from sources.extraction.lexicon import ABBREVIATIONS, SENTENCE_STARTERS
 
 OPEN_QUOTES = "“«„"
 CLOSE_QUOTES = "”»"
+_CLOSERS = frozenset(CLOSE_QUOTES + '"')
 _MAX_QUOTE_CHARS = 1500
 MAX_SENTENCE_CHARS = 800
 """Longer sentences are cut at clause boundaries into pieces of at most this size."""
@@ -87,7 +88,7 @@ def split_sentences(text: str, *, offset: int = 0) -> list[Sentence]:
                     quote_opened = pos
             continue
         # Terminal punctuation, possibly with closing quotes or brackets after it.
-        closes_quote = any(c in CLOSE_QUOTES or c == '"' for c in token)
+        closes_quote = not _CLOSERS.isdisjoint(token)
         if closes_quote:
             in_quote = False
         elif in_quote:

@@ -203,7 +203,7 @@ class TopicMatcher:
         hits = [
             TopicHit(start, end, topic, text[start:end])
             for (topic, start), end in spans.items()
-            if not _overlaps((start, end), excluded.get(topic, ()))
+            if not excluded or not _overlaps((start, end), excluded.get(topic, ()))
         ]
         hits.sort(key=lambda hit: (hit.start, hit.topic))
         return hits
