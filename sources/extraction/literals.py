@@ -194,11 +194,15 @@ class LiteralScanner(Generic[T]):
             first = self._at_start.match(low, 0, stop)
             if first is not None and first.group(1):
                 found.append((0, first.group(1)))
-        for match in self._regex.finditer(low, max(start - 1, 0), stop):
-            literal = match.group(1)
-            position = match.start() + 1
-            if position >= start and position + len(literal) <= stop:
-                found.append((position, literal))
+        if start == 0 and stop == len(low):
+            # The whole text (the common case): every literal found is in range.
+            found.extend([(m.start() + 1, m.group(1)) for m in self._regex.finditer(low)])
+        else:
+            for match in self._regex.finditer(low, max(start - 1, 0), stop):
+                literal = match.group(1)
+                position = match.start() + 1
+                if position >= start and position + len(literal) <= stop:
+                    found.append((position, literal))
         if self._other is not None:
             found.extend((m.start(), m.group(1)) for m in self._other.finditer(low, start, stop))
             found.sort()
