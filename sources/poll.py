@@ -225,6 +225,36 @@ def content_hash(entry: ParsedEntry) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def item_from_entry(
+    feed_url: str,
+    identifier: str,
+    entry: ParsedEntry,
+    *,
+    source: str,
+    now: datetime,
+    tagger: Analyser,
+    digest: str | None = None,
+) -> Item:
+    """The stored item for a parsed entry, tagged with the actors and topics it mentions.
+
+    An entry without a usable date is dated by when it was fetched.
+    """
+    actors, topics = tagger.tag(entry.summary, title=entry.title)
+    return Item(
+        id=identifier,
+        feed_url=feed_url,
+        link=entry.link,
+        title=entry.title,
+        summary=entry.summary,
+        published=entry.published or now,
+        fetched=now,
+        source=source,
+        topics=topics,
+        actors=actors,
+        content_hash=digest or content_hash(entry),
+    )
+
+
 def backoff_until(
     spec: FeedSpec, failures: int, now: datetime, retry_after: float | None
 ) -> datetime:
@@ -395,22 +425,11 @@ def _store_entries(
             continue
         if previous is not None:
             replaced.append(identifier)
-        actors, topics = extractor.tag(entry.summary, title=entry.title)
-        item = Item(
-            id=identifier,
-            feed_url=spec.url,
-            link=entry.link,
-            title=entry.title,
-            summary=entry.summary,
-            published=entry.published or now,
-            fetched=now,
-            source=source,
-            topics=topics,
-            actors=actors,
-            content_hash=digest,
+        item = item_from_entry(
+            spec.url, identifier, entry, source=source, now=now, tagger=extractor, digest=digest
         )
         items.append(item)
-        if actors and topics:
+        if item.actors and item.topics:
             found = extractor.extract(entry.summary, title=entry.title)
             statements.extend(
                 Statement.from_extraction(extraction, item, ordinal)

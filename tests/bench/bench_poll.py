@@ -926,7 +926,7 @@ def stages(args: argparse.Namespace) -> None:
     from sources.extraction import Extractor
     from sources.fetch import Fetcher
     from sources.parse import ParsePool, parse_document
-    from sources.poll import content_hash, item_id, outlet_name
+    from sources.poll import item_from_entry, item_id, outlet_name
     from sources.records import FeedSpec, FeedState, FetchResult, Item, Outcome, Statement
     from store import Store
 
@@ -1015,22 +1015,11 @@ def stages(args: argparse.Namespace) -> None:
                     if identifier in seen:
                         continue
                     seen.add(identifier)
-                    actors, topics = extractor.tag(entry.summary, title=entry.title)
-                    item = Item(
-                        id=identifier,
-                        feed_url=spec.url,
-                        link=entry.link,
-                        title=entry.title,
-                        summary=entry.summary,
-                        published=entry.published or now,
-                        fetched=now,
-                        source=source,
-                        topics=topics,
-                        actors=actors,
-                        content_hash=content_hash(entry),
+                    item = item_from_entry(
+                        spec.url, identifier, entry, source=source, now=now, tagger=extractor
                     )
                     items.append(item)
-                    if actors and topics:
+                    if item.actors and item.topics:
                         extracted_items += 1
                         for found in extractor.extract(entry.summary, title=entry.title):
                             statements.append(Statement.from_extraction(found, item))
