@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sources.config import Config
@@ -365,16 +365,13 @@ async def _poll_feed(
     if fetched.error is not None:
         return _failed(spec, state, now, fetched.error, fetched.retry_after, fetched.elapsed)
     if fetched.not_modified:
-        new_state = replace(
+        new_state = _succeeded(
+            spec,
             state,
+            now,
+            Outcome.NOT_MODIFIED,
             etag=fetched.etag or state.etag,
             last_modified=fetched.last_modified or state.last_modified,
-            last_attempt=now,
-            last_success=now,
-            last_error=None,
-            failures=0,
-            next_poll=now + timedelta(seconds=spec.interval),
-            outcome=Outcome.NOT_MODIFIED,
             new_items=0,
         )
         report = FeedReport(
@@ -435,17 +432,14 @@ def _store_entries(
                 Statement.from_extraction(extraction, item, ordinal)
                 for ordinal, extraction in enumerate(found)
             )
-    new_state = replace(
+    new_state = _succeeded(
+        spec,
         state,
+        now,
+        Outcome.OK,
         title=parsed.title or state.title,
         etag=fetched.etag,
         last_modified=fetched.last_modified,
-        last_attempt=now,
-        last_success=now,
-        last_error=None,
-        failures=0,
-        next_poll=now + timedelta(seconds=spec.interval),
-        outcome=Outcome.OK,
         new_items=len(items) - len(replaced),
         seen_items=seen,
         total_items=state.total_items + len(items) - len(replaced),
@@ -463,6 +457,22 @@ def _store_entries(
         next_poll=new_state.next_poll,
     )
     return _FeedOutcome(spec, new_state, report, items, statements, replaced)
+
+
+def _succeeded(
+    spec: FeedSpec, state: FeedState, now: datetime, outcome: Outcome, **changes: Any
+) -> FeedState:
+    """A feed's state after a fetch that worked: failures cleared, next poll one interval on."""
+    return replace(
+        state,
+        last_attempt=now,
+        last_success=now,
+        last_error=None,
+        failures=0,
+        next_poll=now + timedelta(seconds=spec.interval),
+        outcome=outcome,
+        **changes,
+    )
 
 
 def _failed(
