@@ -167,6 +167,8 @@ class Store(Queries):
         self._closed = False
         self._retired: tuple[date, int] | None = None
         """(UTC day, retain_days) of the last retirement: one scan a day is plenty."""
+        self._hashes_by_feed: dict[str, dict[str, str]] | None = None
+        """feed url -> item id -> content hash; built on demand, dropped on change."""
         self._db = _TinyDB(storage=lambda: storage)
 
     # --- opening and closing ------------------------------------------------
@@ -286,6 +288,7 @@ class Store(Queries):
         self._storage.reset(data)
         self._feeds, self._ix = feeds, index
         self._retired = None
+        self._hashes_by_feed = None
 
     def _writable(self) -> None:
         if self._closed:
@@ -313,6 +316,27 @@ class Store(Queries):
         items = self._table("items")
         return {i: str(items[i].get("content_hash", "")) for i in ids if i in items}
 
+    @locked
+    def known_items_of_feed(self, feed_url: str) -> dict[str, str]:
+        """Every stored item of one feed, with its content hash.
+
+        A poll sends this along with the feed's document, so the worker that
+        parses it can skip the entries already stored before extracting.
+
+        Args:
+            feed_url: the feed's url.
+
+        Returns:
+            id -> content_hash of the feed's stored items.
+        """
+        if self._hashes_by_feed is None:
+            by_feed: dict[str, dict[str, str]] = {}
+            for item_id, doc in self._table("items").items():
+                feed = str(doc.get("feed_url", ""))
+                by_feed.setdefault(feed, {})[item_id] = str(doc.get("content_hash", ""))
+            self._hashes_by_feed = by_feed
+        return dict(self._hashes_by_feed.get(feed_url, {}))
+
     @contextmanager
     def _round(self) -> Iterator[None]:
         """Apply the body's changes to memory, then write the file once.
@@ -331,6 +355,7 @@ class Store(Queries):
         self._writable()
         with self._write_lock:
             with self._lock:
+                self._hashes_by_feed = None
                 try:
                     with self._storage.deferred():
                         yield

@@ -243,6 +243,25 @@ def test_known_items_gives_the_hash_of_stored_ids_only(store: Store) -> None:
     assert store.known_items([item.id, "never-seen"]) == {item.id: item.content_hash}
 
 
+def test_known_items_of_feed_follows_rounds_edits_and_reopening(tmp_path: Path) -> None:
+    other = "https://other.example/feed"
+    first, second, elsewhere = make_item("a"), make_item("b"), make_item("c", feed=other)
+    path = tmp_path / "db.json"
+    with Store.open(path) as store:
+        assert store.known_items_of_feed(first.feed_url) == {}
+        store.commit_round([], [first, elsewhere], [], now=NOW)
+        assert store.known_items_of_feed(first.feed_url) == {first.id: first.content_hash}
+        edited = make_item("a", title="Edited")
+        store.commit_round([], [edited, second], [], now=NOW, replaced_items=[first.id])
+        assert store.known_items_of_feed(first.feed_url) == {
+            first.id: edited.content_hash,
+            second.id: second.content_hash,
+        }
+    with Store.open(path, readonly=True) as reader:
+        assert reader.known_items_of_feed(other) == {elsewhere.id: elsewhere.content_hash}
+        assert reader.known_items_of_feed("https://never.example/") == {}
+
+
 def test_a_replaced_item_loses_its_old_statements(store: Store) -> None:
     item = make_item("reused-guid")
     old = make_statement(item, claim="The first version of the claim.")
