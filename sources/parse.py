@@ -5,7 +5,9 @@ the fetched bytes and turns what comes out into `ParsedFeed` / `ParsedEntry`
 records of plain text, http(s) links and aware UTC dates. `ParsePool` runs it
 in worker processes, because feedparser has no timeout and no size budget and
 is CPU-bound; the event loop must stay free and a pathological document must
-not hold a poll round hostage.
+not hold a poll round hostage. A poll round has the workers go on to build
+the items and extract statements (`ParsePool.parse_items`), the other half of
+a feed's CPU work, so both cores share all of it.
 
 Why we drive feedparser's parsers ourselves instead of `feedparser.parse()`:
 
@@ -72,7 +74,8 @@ from sources.clean import (
     to_utc,
     truncate,
 )
-from sources.records import ParsedEntry, ParsedFeed
+from sources.itemize import Analyser, AnalysisSpecs, FeedItems
+from sources.records import FeedSpec, ParsedEntry, ParsedFeed
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -552,6 +555,10 @@ def _sniff_text_encoding(head: bytes) -> str:
 
 # --- the pool: a time budget and a free event loop ---------------------------
 
+_ItemsJob = tuple[FeedSpec, Mapping[str, str], AnalysisSpecs]
+"""What a worker needs to turn a parsed document into items: see `ParsePool.parse_items`."""
+_Task = tuple[bytes, tuple[tuple[str, str], ...], str, datetime, _ItemsJob | None]
+
 _STARTUP_TIMEOUT = 60.0
 """Seconds a new worker may take to import feedparser (spawn: ~0.3 s idle)."""
 _READY = "ready"
@@ -582,6 +589,7 @@ def _worker_main(conn: Connection) -> None:
     # (ParsePool.close), so a worker never prints a KeyboardInterrupt.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(_WORKER_MEMORY_LIMIT)
+    extractors: dict[str, Analyser] = {}
     conn.send(_READY)
     while True:
         try:
@@ -590,15 +598,37 @@ def _worker_main(conn: Connection) -> None:
             return
         if task is None:
             return
-        body, headers, url, now = task
+        body, headers, url, now, job = task
         try:
-            result = parse_document(body, headers, url, now)
+            parsed = parse_document(body, headers, url, now)
         except Exception as exc:  # report it, never die silently
-            result = ParsedFeed(error=f"feed parser failed: {type(exc).__name__}: {exc}")
+            parsed = ParsedFeed(error=f"feed parser failed: {type(exc).__name__}: {exc}")
+        result = parsed if job is None else _itemize_in_worker(parsed, job, now, extractors)
         try:
             conn.send(result)
         except (OSError, ValueError):
             return
+
+
+def _itemize_in_worker(
+    parsed: ParsedFeed, job: _ItemsJob, now: datetime, extractors: dict[str, Analyser]
+) -> FeedItems:
+    """Items and statements of a parsed document, with this worker's extractor for the specs."""
+    from sources.itemize import itemize
+
+    if parsed.error is not None:
+        return FeedItems(title=parsed.title, error=parsed.error)
+    spec, known, specs = job
+    extractor = extractors.get(specs.key)
+    if extractor is None:
+        from sources.extraction import Extractor
+
+        extractors.clear()  # the config changed: the old extractor is done with
+        extractor = extractors[specs.key] = Extractor(*specs.specs())
+    try:
+        return itemize(spec, parsed, known, extractor, now)
+    except Exception as exc:  # report it, never die silently
+        return FeedItems(title=parsed.title, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
 class _Slot:
@@ -613,7 +643,7 @@ class _Slot:
 
 
 class ParsePool:
-    """Runs `parse_document` in worker processes with a time budget per document.
+    """Runs `parse_document` (and `itemize`) in worker processes, with a time budget.
 
     Each parse has a worker to itself for its duration: a document that runs
     over `timeout` gets its worker killed (and a fresh one started in its
@@ -693,11 +723,61 @@ class ParsePool:
         refused = _refuse_unread(body)
         if refused is not None:
             return refused  # no worker needed, and no 20 MiB through a pipe
-        task = (bytes(body), tuple(_header_map(headers).items()), url, now)
+        task: _Task = (bytes(body), tuple(_header_map(headers).items()), url, now, None)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, self._run, task)
+        result = await loop.run_in_executor(self._threads, self._run, task)
+        if not isinstance(result, ParsedFeed):
+            return ParsedFeed(error="the parser process sent something that is not a result")
+        return result
 
-    def _run(self, task: tuple[bytes, tuple[tuple[str, str], ...], str, datetime]) -> ParsedFeed:
+    async def parse_items(
+        self,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        url: str,
+        now: datetime,
+        *,
+        feed: FeedSpec,
+        known: Mapping[str, str],
+        specs: AnalysisSpecs,
+    ) -> FeedItems:
+        """Parse a document and turn it into items and statements, in a worker process.
+
+        The whole job (parse, ids, hashes, tags, extraction) runs within the
+        time budget, and only the new and changed items come back through
+        the pipe.
+
+        Args:
+            body: the document as fetched (decompressed).
+            headers: the response headers.
+            url: the URL the document came from, for relative links.
+            now: the round's time (aware UTC).
+            feed: the feed, whose URL scopes the item ids.
+            known: id -> content hash of the feed's stored items: these are
+                only counted, never extracted again.
+            specs: the actors and topics to extract with.
+
+        Returns:
+            The feed's items, or `error` set when the document gave nothing
+            usable, took too long, or its worker died.
+
+        Raises:
+            RuntimeError: if the pool is closed.
+        """
+        if self._closed:
+            raise RuntimeError("the parse pool is closed")
+        refused = _refuse_unread(body)
+        if refused is not None:
+            return FeedItems(error=refused.error)
+        job: _ItemsJob = (feed, dict(known), specs)
+        task: _Task = (bytes(body), tuple(_header_map(headers).items()), url, now, job)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._threads, self._run, task)
+        if isinstance(result, ParsedFeed):  # the pool's own error: timeout, death, closed
+            return FeedItems(title=result.title, error=result.error or "no result")
+        return result
+
+    def _run(self, task: _Task) -> ParsedFeed | FeedItems:
         """Take an idle worker, parse with it, give it back (in a pool thread)."""
         slot = self._idle.get()
         if slot is None or self._closed:
@@ -708,9 +788,7 @@ class ParsePool:
         finally:
             self._idle.put(slot)
 
-    def _exchange(
-        self, slot: _Slot, task: tuple[bytes, tuple[tuple[str, str], ...], str, datetime]
-    ) -> ParsedFeed:
+    def _exchange(self, slot: _Slot, task: _Task) -> ParsedFeed | FeedItems:
         if slot.process is None and not self._start(slot):
             return ParsedFeed(error="could not start a parser process")
         conn = slot.conn
@@ -734,7 +812,7 @@ class ParsePool:
             if self._closed:
                 return ParsedFeed(error="the parse pool was closed")
             return ParsedFeed(error=f"the parser process died (exit code {code})")
-        if not isinstance(result, ParsedFeed):
+        if not isinstance(result, ParsedFeed | FeedItems):
             self._restart(slot)
             return ParsedFeed(error="the parser process sent something that is not a result")
         return result

@@ -9,76 +9,29 @@ Textual worker in the dashboard. It talks to storage only through the small
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from sources.config import Config
-from sources.extraction import Extractor
 from sources.fetch import Fetcher
+from sources.itemize import (
+    AnalysisSpecs,
+    FeedItems,
+    outlet_name,
+)
 from sources.parse import ParsePool
 from sources.records import (
-    ActorSpec,
-    Extraction,
     FeedSpec,
     FeedState,
     FetchResult,
     Item,
     Outcome,
-    ParsedEntry,
-    ParsedFeed,
     Statement,
-    TopicSpec,
-    stable_id,
 )
 
 MAX_BACKOFF = timedelta(days=1)
-
-
-class Analyser(Protocol):
-    """What a round needs of the extractor: tagging and statements."""
-
-    def tag(self, text: str, *, title: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Actor ids and topic ids mentioned in the text."""
-        ...
-
-    def extract(self, text: str, *, title: str = "") -> list[Extraction]:
-        """The statements the text reports."""
-        ...
-
-
-class LazyExtractor:
-    """An `Extractor` built on first use.
-
-    Compiling the alias and topic scanners takes 70-300 ms; a round where
-    every feed answers 304 never needs them. Rounds run extraction in
-    threads, so the first build is guarded by a lock.
-    """
-
-    def __init__(self, actors: Sequence[ActorSpec], topics: Sequence[TopicSpec]) -> None:
-        self.actors = tuple(actors)
-        self.topics = tuple(topics)
-        self._built: Extractor | None = None
-        self._lock = threading.Lock()
-
-    def _get(self) -> Extractor:
-        if self._built is None:
-            with self._lock:
-                if self._built is None:
-                    self._built = Extractor(self.actors, self.topics)
-        return self._built
-
-    def tag(self, text: str, *, title: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """See `Extractor.tag`."""
-        return self._get().tag(text, title=title)
-
-    def extract(self, text: str, *, title: str = "") -> list[Extraction]:
-        """See `Extractor.extract`."""
-        return self._get().extract(text, title=title)
 
 
 class RoundSink(Protocol):
@@ -88,8 +41,8 @@ class RoundSink(Protocol):
         """Every known feed's state, by URL."""
         ...
 
-    def known_items(self, ids: Collection[str]) -> dict[str, str]:
-        """For the ids already stored, their content hash."""
+    def known_items_of_feed(self, feed_url: str) -> dict[str, str]:
+        """Id -> content hash of every stored item of the feed."""
         ...
 
     def commit_round(
@@ -200,61 +153,6 @@ def next_wakeup(
     return max(now, min(times)) if times else now + timedelta(minutes=30)
 
 
-def outlet_name(spec: FeedSpec, feed_title: str) -> str:
-    """The name items of a feed are credited to: configured name, feed title, else host."""
-    if spec.name:
-        return spec.name
-    if feed_title:
-        return feed_title
-    host = urlsplit(spec.url).hostname
-    return host or spec.url.rsplit("/", 1)[-1]
-
-
-def item_id(feed_url: str, entry: ParsedEntry) -> str:
-    """A stable id scoped to the feed: from the guid, else the link, else the content."""
-    if entry.guid:
-        return stable_id("item", feed_url, "guid", entry.guid)
-    if entry.link:
-        return stable_id("item", feed_url, "link", entry.link)
-    return stable_id("item", feed_url, "content", entry.title, entry.summary)
-
-
-def content_hash(entry: ParsedEntry) -> str:
-    """What changes when a publisher edits an entry under the same guid."""
-    canonical = "\x1f".join((entry.title, entry.link, entry.summary))
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-def item_from_entry(
-    feed_url: str,
-    identifier: str,
-    entry: ParsedEntry,
-    *,
-    source: str,
-    now: datetime,
-    tagger: Analyser,
-    digest: str | None = None,
-) -> Item:
-    """The stored item for a parsed entry, tagged with the actors and topics it mentions.
-
-    An entry without a usable date is dated by when it was fetched.
-    """
-    actors, topics = tagger.tag(entry.summary, title=entry.title)
-    return Item(
-        id=identifier,
-        feed_url=feed_url,
-        link=entry.link,
-        title=entry.title,
-        summary=entry.summary,
-        published=entry.published or now,
-        fetched=now,
-        source=source,
-        topics=topics,
-        actors=actors,
-        content_hash=digest or content_hash(entry),
-    )
-
-
 def backoff_until(
     spec: FeedSpec, failures: int, now: datetime, retry_after: float | None
 ) -> datetime:
@@ -274,7 +172,6 @@ async def poll_round(
     *,
     fetcher: Fetcher,
     parser: ParsePool,
-    extractor: Analyser,
     now: datetime | None = None,
     force: bool = False,
     ignore_interval: bool = False,
@@ -285,15 +182,14 @@ async def poll_round(
 
     Each feed runs in its own task and every failure there becomes that feed's
     error, so a broken feed never stops the others. CPU work (parsing,
-    extraction) and the store write run off the event loop, which keeps the
-    dashboard responsive while a round runs.
+    extraction) runs in the parse pool's processes and the store write in a
+    thread, which keeps the dashboard responsive while a round runs.
 
     Args:
         config: feeds, settings, and the actors and topics the extractor knows.
         sink: where feed states are read and results written (a `store.Store`).
         fetcher: an open `Fetcher` (one HTTP client per run).
         parser: the parse pool that bounds feedparser's time.
-        extractor: tags items and finds statements.
         now: the round's clock, in UTC (tests pass a fixed one).
         force: poll every feed, due or not, failing or not.
         ignore_interval: poll healthy feeds now; failing ones wait out their backoff.
@@ -305,6 +201,7 @@ async def poll_round(
     """
     started = now or datetime.now(UTC)
     states = sink.feed_states()
+    specs = AnalysisSpecs.of(config.actors, config.topics)
     feeds: Sequence[FeedSpec] = config.feeds
     if only is not None:
         wanted = set(only)
@@ -319,7 +216,7 @@ async def poll_round(
         nonlocal done
         state = states.get(spec.url) or FeedState(url=spec.url)
         try:
-            outcome = await _poll_feed(spec, state, sink, fetcher, parser, extractor, started)
+            outcome = await _poll_feed(spec, state, sink, fetcher, parser, specs, started)
         except Exception as exc:  # a bug for one feed must not cost the round
             outcome = _failed(
                 spec, state, started, f"internal error: {type(exc).__name__}: {exc}", None, 0.0
@@ -358,7 +255,7 @@ async def _poll_feed(
     sink: RoundSink,
     fetcher: Fetcher,
     parser: ParsePool,
-    extractor: Analyser,
+    specs: AnalysisSpecs,
     now: datetime,
 ) -> _FeedOutcome:
     fetched = await fetcher.fetch(spec, state)
@@ -384,79 +281,54 @@ async def _poll_feed(
         )
         return _FeedOutcome(spec, new_state, report)
 
-    parsed = await parser.parse(
-        fetched.body or b"", fetched.headers, fetched.final_url or spec.url, now
+    known = await asyncio.to_thread(sink.known_items_of_feed, spec.url)
+    found = await parser.parse_items(
+        fetched.body or b"",
+        fetched.headers,
+        fetched.final_url or spec.url,
+        now,
+        feed=spec,
+        known=known,
+        specs=specs,
     )
-    if parsed.error is not None:
-        return _failed(spec, state, now, parsed.error, None, fetched.elapsed)
-    return await asyncio.to_thread(
-        _store_entries, spec, state, fetched, parsed, sink, extractor, now
-    )
+    if found.error is not None:
+        return _failed(spec, state, now, found.error, None, fetched.elapsed)
+    return _stored(spec, state, fetched, found, now)
 
 
-def _store_entries(
-    spec: FeedSpec,
-    state: FeedState,
-    fetched: FetchResult,
-    parsed: ParsedFeed,
-    sink: RoundSink,
-    extractor: Analyser,
-    now: datetime,
+def _stored(
+    spec: FeedSpec, state: FeedState, fetched: FetchResult, found: FeedItems, now: datetime
 ) -> _FeedOutcome:
-    """Turn parsed entries into items and statements (runs in a thread: CPU-bound)."""
-    source = outlet_name(spec, parsed.title)
-    first_by_id: dict[str, ParsedEntry] = {}
-    for entry in parsed.entries:
-        # The same guid twice in one document: the first one wins.
-        first_by_id.setdefault(item_id(spec.url, entry), entry)
-    known = sink.known_items(list(first_by_id))
-    items: list[Item] = []
-    statements: list[Statement] = []
-    replaced: list[str] = []
-    seen = 0
-    for identifier, entry in first_by_id.items():
-        digest = content_hash(entry)
-        previous = known.get(identifier)
-        if previous == digest:
-            seen += 1
-            continue
-        if previous is not None:
-            replaced.append(identifier)
-        item = item_from_entry(
-            spec.url, identifier, entry, source=source, now=now, tagger=extractor, digest=digest
-        )
-        items.append(item)
-        if item.actors and item.topics:
-            found = extractor.extract(entry.summary, title=entry.title)
-            statements.extend(
-                Statement.from_extraction(extraction, item, ordinal)
-                for ordinal, extraction in enumerate(found)
-            )
+    """The outcome of a feed whose document gave items (some maybe already stored)."""
+    replaced = len(found.replaced)
+    new_items = len(found.items) - replaced
     new_state = _succeeded(
         spec,
         state,
         now,
         Outcome.OK,
-        title=parsed.title or state.title,
+        title=found.title or state.title,
         etag=fetched.etag,
         last_modified=fetched.last_modified,
-        new_items=len(items) - len(replaced),
-        seen_items=seen,
-        total_items=state.total_items + len(items) - len(replaced),
+        new_items=new_items,
+        seen_items=found.seen,
+        total_items=state.total_items + new_items,
     )
     report = FeedReport(
         spec.url,
-        source,
+        outlet_name(spec, found.title),
         Outcome.OK,
-        new_items=len(items) - len(replaced),
-        updated_items=len(replaced),
-        seen_items=seen,
-        statements=len(statements),
-        warning=parsed.warning,
+        new_items=new_items,
+        updated_items=replaced,
+        seen_items=found.seen,
+        statements=len(found.statements),
+        warning=found.warning,
         elapsed=fetched.elapsed,
         next_poll=new_state.next_poll,
     )
-    return _FeedOutcome(spec, new_state, report, items, statements, replaced)
+    return _FeedOutcome(
+        spec, new_state, report, list(found.items), list(found.statements), list(found.replaced)
+    )
 
 
 def _succeeded(

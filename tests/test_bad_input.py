@@ -36,8 +36,8 @@ from sources.clean import (
     to_utc,
 )
 from sources.extraction import Extractor, load_default_specs
+from sources.itemize import content_hash, item_id
 from sources.parse import parse_document
-from sources.poll import content_hash, item_id
 from sources.records import ID_SCHEME, ParsedEntry, Stance, stable_id
 from tests.hostile import ROOT, Entry, assert_no_controls, rss
 from tui.cli import main

@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     # The store and the poll round (httpx, feedparser, the extractor) are
     # imported in a thread once the first frame is up: they are a third of
     # the start-up time.
-    from sources.extraction import Extractor
     from sources.parse import ParsePool
     from sources.poll import FeedReport
     from store import Store
@@ -192,7 +191,6 @@ class StancewatchApp(App[None]):
         self._polling: tuple[int, int] | None = None
         self._last_round: datetime | None = None
         self._config_stamp: tuple[int, int] | None = None
-        self._extractor: tuple[tuple[Any, Any], Extractor] | None = None
         if demo_folder is not None:
             self.sub_title = "demo"
         if poll:
@@ -433,15 +431,6 @@ class StancewatchApp(App[None]):
         if due_feeds(self.config.feeds, states, self.clock()):
             self._requests.put_nowait(PollRequest())
 
-    async def _extractor_for(self, config: Config) -> Extractor:
-        from sources.extraction import Extractor
-
-        key = (config.actors, config.topics)
-        if self._extractor is None or self._extractor[0] != key:
-            extractor = await asyncio.to_thread(Extractor, config.actors, config.topics)
-            self._extractor = (key, extractor)
-        return self._extractor[1]
-
     @work(exclusive=True, group="poller", exit_on_error=False, description="poll loop")
     async def _poll_loop(self) -> None:
         from sources.fetch import Fetcher
@@ -464,7 +453,6 @@ class StancewatchApp(App[None]):
                             self._requests.put_nowait(request)
                         self.call_later(self._poll_loop)
                         return
-                    extractor = await self._extractor_for(config)
                     for request in plan_rounds(queued):
                         self.post_message(RoundStarted(0))
                         try:
@@ -473,7 +461,6 @@ class StancewatchApp(App[None]):
                                 store,
                                 fetcher=fetcher,
                                 parser=parser,
-                                extractor=extractor,
                                 now=self.clock(),
                                 force=request.force,
                                 only=request.only,

@@ -276,7 +276,7 @@ async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
     """Poll rounds with one HTTP client and one parse pool for the whole run."""
     from sources.fetch import Fetcher
     from sources.parse import ParsePool
-    from sources.poll import LazyExtractor, next_wakeup, poll_round
+    from sources.poll import next_wakeup, poll_round
 
     live = ctx.err.isatty()
     stop = asyncio.Event()
@@ -287,7 +287,6 @@ async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
     force = ctx.args.all
     with ParsePool(timeout=max(5.0, config.settings.timeout)) as parser:
         async with Fetcher(config.settings) as fetcher:
-            extractor = LazyExtractor(config.actors, config.topics)
             while True:
                 progress = _progress_printer(ctx, live)
                 report = await poll_round(
@@ -295,7 +294,6 @@ async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
                     store,
                     fetcher=fetcher,
                     parser=parser,
-                    extractor=extractor,
                     force=force,
                     ignore_interval=ctx.args.once,
                     progress=progress,
@@ -319,11 +317,7 @@ async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
                 if stop.is_set():
                     ctx.say("stancewatch: stopped")
                     return
-                fresh = _reload_config(ctx, config)
-                if fresh is not config:
-                    if (fresh.actors, fresh.topics) != (config.actors, config.topics):
-                        extractor = LazyExtractor(fresh.actors, fresh.topics)
-                    config = fresh
+                config = _reload_config(ctx, config)
 
 
 def _reload_config(ctx: Context, current: Config) -> Config:

@@ -925,8 +925,8 @@ def stages(args: argparse.Namespace) -> None:
     from sources.config import load_config
     from sources.extraction import Extractor
     from sources.fetch import Fetcher
+    from sources.itemize import itemize
     from sources.parse import ParsePool, parse_document
-    from sources.poll import item_from_entry, item_id, outlet_name
     from sources.records import FeedSpec, FeedState, FetchResult, Item, Outcome, Statement
     from store import Store
 
@@ -1008,21 +1008,10 @@ def stages(args: argparse.Namespace) -> None:
         extracted_items = 0
         with clock.stage("tag + extract, serial") as notes:
             for spec, result, feed in parsed:
-                source = outlet_name(spec, feed.title)
-                seen: set[str] = set()
-                for entry in feed.entries:
-                    identifier = item_id(spec.url, entry)
-                    if identifier in seen:
-                        continue
-                    seen.add(identifier)
-                    item = item_from_entry(
-                        spec.url, identifier, entry, source=source, now=now, tagger=extractor
-                    )
-                    items.append(item)
-                    if item.actors and item.topics:
-                        extracted_items += 1
-                        for found in extractor.extract(entry.summary, title=entry.title):
-                            statements.append(Statement.from_extraction(found, item))
+                found = itemize(spec, feed, {}, extractor, now)
+                items.extend(found.items)
+                statements.extend(found.statements)
+                extracted_items += len({s.item_id for s in found.statements})
                 states.append(
                     FeedState(
                         url=spec.url,
@@ -1033,8 +1022,8 @@ def stages(args: argparse.Namespace) -> None:
                         last_success=now,
                         next_poll=now + timedelta(seconds=spec.interval),
                         outcome=Outcome.OK,
-                        new_items=len(seen),
-                        total_items=len(seen),
+                        new_items=len(found.items),
+                        total_items=len(found.items),
                     )
                 )
             notes.append(

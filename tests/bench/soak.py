@@ -1,7 +1,7 @@
 """Soak: many poll rounds against feeds that change, fail and recover; memory and file size.
 
 Runs what `stancewatch poll` runs for weeks (one `Fetcher`, one `ParsePool`,
-one `Extractor`, one `Store`, `poll_round` after `poll_round`) against a
+one `Store`, `poll_round` after `poll_round`) against a
 loopback server whose feeds move on every round. A fake clock advances
 `--hours` per round, so `retain_days` retires old items during the run and
 the database should level off instead of growing with every round.
@@ -44,7 +44,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from sources.config import load_config  # noqa: E402
-from sources.extraction import Extractor  # noqa: E402
 from sources.fetch import Fetcher  # noqa: E402
 from sources.parse import ParsePool  # noqa: E402
 from sources.poll import poll_round  # noqa: E402
@@ -148,7 +147,6 @@ async def soak(args: argparse.Namespace, folder: Path) -> None:
                 settings={"retain_days": args.retain_days, "concurrency": 8, "per_host": 8},
             )
         )
-        extractor = Extractor(config.actors, config.topics)
         print(
             f"soak: {args.rounds} rounds, {args.feeds} feeds, clock +{args.hours} h per round, "
             f"retain {args.retain_days} d, database {db}"
@@ -165,7 +163,7 @@ async def soak(args: argparse.Namespace, folder: Path) -> None:
                     stage(srv, args.feeds, round_no, now.strftime("%A %d %B"), args.statement_every)
                     started = time.monotonic()
                     report = await poll_round(
-                        config, store, fetcher=fetcher, parser=pool, extractor=extractor,
+                        config, store, fetcher=fetcher, parser=pool,
                         now=now, force=True,
                     )  # fmt: skip
                     took = time.monotonic() - started
