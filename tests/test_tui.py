@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from textual.widgets import Static
 
-from sources.records import Stance
+from sources.records import Stance, Statement
 from tests.feedserver import FeedServer
 from tests.test_tui_helpers import (
     HOSTILE_CLAIM,
@@ -544,3 +545,46 @@ def test_queued_poll_requests_become_the_fewest_rounds() -> None:
     # A re-poll of a feed that is not due must not be swallowed by the due round.
     assert plan_rounds([due, one]) == [one, due]
     assert plan_rounds([one, everything, due]) == [everything]
+
+
+async def test_history_marks_a_change_between_articles_not_within_one() -> None:
+    from textual.app import App, ComposeResult
+
+    def said(item: str, ordinal: int, stance: Stance, day: int) -> Statement:
+        return Statement(
+            id=f"{item}-{ordinal}",
+            item_id=item,
+            actor="russia",
+            speaker="A spokesman",
+            topic="peacekeeping",
+            stance=stance,
+            claim=f"Paragraph {ordinal} of {item}.",
+            cue="said",
+            published=NOW - timedelta(days=day),
+            source="Wire",
+            ordinal=ordinal,
+        )
+
+    # Newest first, as the store gives them: an article whose lead opposes
+    # and whose later paragraph is conditional, over an older article that
+    # opposed, over an older one that was conditional.
+    rows = (
+        said("latest", 0, Stance.OPPOSES, 1),
+        said("latest", 1, Stance.CONDITIONAL, 1),
+        said("middle", 0, Stance.OPPOSES, 5),
+        said("oldest", 0, Stance.CONDITIONAL, 9),
+    )
+
+    class HistoryOnly(App[None]):
+        def compose(self) -> ComposeResult:
+            yield HistoryList()
+
+    app = HistoryOnly()
+    async with app.run_test(size=(100, 10)) as pilot:
+        history = app.query_one(HistoryList)
+        history.statements = rows
+        await pilot.pause()
+        marked = ["↻" in str(history.get_option_at_index(i).prompt) for i in range(len(rows))]
+    # "latest" says what "middle" said (its second paragraph is no change of
+    # position, whatever the row below it says); "middle" differs from "oldest".
+    assert marked == [False, False, True, False]

@@ -60,7 +60,7 @@ def header_line(columns: Columns) -> Content:
 
 
 def history_line(statement: Statement, changed: bool, columns: Columns) -> Content:
-    """One row: date, stance (↻ when it differs from the statement before), and the rest."""
+    """One row: date, stance (↻ when it differs from the item before), and the rest."""
     stance = Content.styled(
         stance_word(statement.stance), f"bold {STANCE_COLOURS[statement.stance]}"
     )
@@ -137,12 +137,23 @@ class HistoryList(OptionList):
         self._fill(statements)
 
     def _options_for(self, statements: Sequence[Statement]) -> list[Option]:
-        options = []
-        for index, statement in enumerate(statements):
-            older = statements[index + 1] if index + 1 < len(statements) else None
-            changed = older is not None and older.stance != statement.stance
-            options.append(Option(history_line(statement, changed, self._columns), id=statement.id))
-        return options
+        # The same rule as a position's "was": an item's lead statement (its
+        # top row, newest first) against the lead of the item before it. The
+        # later paragraphs of one article are not a change of position.
+        leads = [
+            index
+            for index, statement in enumerate(statements)
+            if index == 0 or statements[index - 1].item_id != statement.item_id
+        ]
+        changed_rows = {
+            lead
+            for lead, older in zip(leads, leads[1:], strict=False)
+            if statements[older].stance != statements[lead].stance
+        }
+        return [
+            Option(history_line(statement, index in changed_rows, self._columns), id=statement.id)
+            for index, statement in enumerate(statements)
+        ]
 
     def _fill(self, statements: tuple[Statement, ...]) -> None:
         old_id = self.statement_id
