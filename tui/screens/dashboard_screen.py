@@ -23,11 +23,18 @@ if TYPE_CHECKING:
 class DashboardScreen(Screen[ScreenResultType]):
     """A screen the app keeps up to date: it sets these attributes on every screen it holds."""
 
-    config: reactive[Config | None] = reactive(None, init=False, always_update=True)
+    # repaint=False: the screen draws nothing itself, and its widgets refresh
+    # what they change. A repainting reactive on a Screen redraws every cell
+    # of it, and `status` changes with every feed a round finishes: at 200
+    # feeds that was a full 120x40 repaint (5 ms idle, 50-90 ms while a store
+    # thread held the GIL) many times a second (tests/bench/bench_dashboard.py).
+    config: reactive[Config | None] = reactive(None, init=False, always_update=True, repaint=False)
     """The config in force (replaced when the file changes)."""
-    snapshot: reactive[Snapshot | None] = reactive(None, init=False, always_update=True)
+    snapshot: reactive[Snapshot | None] = reactive(
+        None, init=False, always_update=True, repaint=False
+    )
     """The positions and feed health of the last read."""
-    status: reactive[PollStatus | None] = reactive(None, init=False)
+    status: reactive[PollStatus | None] = reactive(None, init=False, repaint=False)
     """What the status line says."""
 
     @property
