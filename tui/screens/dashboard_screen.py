@@ -43,8 +43,23 @@ class DashboardScreen(Screen[ScreenResultType]):
         return cast("StancewatchApp", self.app)
 
     def watch_status(self, status: PollStatus | None) -> None:
+        # A screen under another full screen is not drawn, and Textual redraws
+        # the whole top screen when one below it changes: once per feed of a
+        # round. It catches up when it is shown again (on_screen_resume).
+        if self._covered():
+            return
         for line in self.query(StatusLine):
             line.status = status
+
+    def _covered(self) -> bool:
+        """Whether a full (not modal) screen is on top of this one."""
+        stack = self.app.screen_stack
+        above = stack[stack.index(self) + 1 :] if self in stack else []
+        return any(not screen.is_modal for screen in above)
+
+    def on_screen_resume(self) -> None:
+        for line in self.query(StatusLine):
+            line.status = self.status
 
     def on_mount(self) -> None:
         app = self.dashboard
