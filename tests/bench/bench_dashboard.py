@@ -496,6 +496,17 @@ class Tracer:
 
         return wrapper_kind(timed) if wrapper_kind is not None else timed
 
+    def totals(self, start: float, end: float) -> list[tuple[str, int, float, float]]:
+        """(function, calls, total seconds, longest call) of the calls that began in a span."""
+        found: dict[str, list[float]] = {}
+        for begin, finish, _, label in self.calls:
+            if start <= begin <= end:
+                found.setdefault(label, []).append(finish - begin)
+        return sorted(
+            ((label, len(times), sum(times), max(times)) for label, times in found.items()),
+            key=lambda t: -t[2],
+        )
+
     def overlapping(self, start: float, end: float) -> list[tuple[str, str, float, float]]:
         """(thread, function, its length, overlap with the span) of calls over 2 ms in a span."""
         found = []
@@ -538,6 +549,8 @@ class RoundFigures:
     served: dict[str, int]
     evidence: list[StackSample] = field(default_factory=list)
     """Every stack sample taken during those stalls (printed with --explain)."""
+    traced: list[tuple[str, int, float, float]] = field(default_factory=list)
+    """With --trace: (function, calls, total s, longest s) of the traced calls in the window."""
     problem: str | None = None
 
     @property
@@ -710,6 +723,7 @@ class PollSession:
             causes=causes,
             served=served,
             evidence=evidence,
+            traced=self.tracer.totals(start, end) if self.tracer is not None else [],
         )
         feeds = len(self.app.config.feeds)
         figures.problem = _check_served(scenario, served, feeds, server.n_changed)
@@ -727,6 +741,15 @@ def _print_round(figures: RoundFigures, verbose: bool) -> None:
         f"{flag}",
         flush=True,
     )
+    if figures.traced:
+        print(
+            "      traced calls in the window (calls, total, longest): "
+            + "; ".join(
+                f"{label} {calls}× {total * 1000:.0f}/{longest * 1000:.0f} ms"
+                for label, calls, total, longest in figures.traced
+                if total > 0.005
+            )
+        )
     for cause in figures.causes:
         print(f"      stall {cause.length * 1000:.0f} ms ending at +{cause.end:.2f} s:")
         for where, n in cause.culprits or [("(no sample: the sampler did not run)", 0)]:
@@ -759,6 +782,8 @@ class StallOptions:
     """Time the `TRACED` functions and name those overlapping each stall."""
     switch_interval: float | None = None
     """`sys.setswitchinterval` for the run (Python's default is 0.005 s)."""
+    screen: str = "main"
+    """The screen open during the rounds: main, feeds (`f`) or matrix (`m`)."""
 
 
 async def poll_stalls(
@@ -819,6 +844,8 @@ async def poll_stalls(
                     await session.wait(
                         lambda: app.rounds >= 1 and session.settled(), created, "the app to start"
                     )
+                    if options.screen != "main":
+                        await pilot.press({"feeds": "f", "matrix": "m"}[options.screen])
                     await asyncio.sleep(0.5)
                     if "cold" in scenarios or "warm" in scenarios or "changed" in scenarios:
                         figures = await session.measure_round(
@@ -920,6 +947,12 @@ def main() -> None:
     parser.add_argument(
         "--switch-interval", type=float, metavar="MS", help="sys.setswitchinterval for the run"
     )
+    parser.add_argument(
+        "--screen",
+        choices=("main", "feeds", "matrix"),
+        default="main",
+        help="the screen open during the rounds (not for start)",
+    )
     parser.add_argument("--no-frames", action="store_true", help="skip first frame and moves")
     args = parser.parse_args()
     width, height = (int(n) for n in args.size.split("x"))
@@ -960,6 +993,7 @@ def main() -> None:
                 switch_interval=(
                     args.switch_interval / 1000 if args.switch_interval is not None else None
                 ),
+                screen=args.screen,
             )
             stalls(db, args.poll_runs, scenarios, options)
     finally:
@@ -994,7 +1028,7 @@ def stalls(db: Path, runs: int, scenarios: Sequence[str], options: StallOptions)
     """The poll-round stall scenarios against the loopback server; printed."""
     print(
         f"\npoll rounds on {db.name} ({db.stat().st_size / 2**20:.0f} MiB), "
-        "200 feeds × 50 items from 127.0.0.1"
+        f"200 feeds × 50 items from 127.0.0.1, {options.screen} screen open"
         + (
             f", switch interval {options.switch_interval * 1000:g} ms"
             if options.switch_interval is not None
