@@ -856,16 +856,15 @@ async def poll_stalls(
                         )
                         if "cold" in scenarios:
                             report(figures)
+                    poll_now = _poll_now(pilot, options.screen)
                     if "warm" in scenarios:
                         await asyncio.sleep(0.5)
-                        report(await session.measure_round("warm", run, _press(pilot), server))
+                        report(await session.measure_round("warm", run, poll_now, server))
                     if "changed" in scenarios:
                         await asyncio.sleep(0.5)
                         await asyncio.to_thread(server.control, "state/changed")
                         try:
-                            report(
-                                await session.measure_round("changed", run, _press(pilot), server)
-                            )
+                            report(await session.measure_round("changed", run, poll_now, server))
                         finally:
                             await asyncio.to_thread(server.control, "state/base")
         finally:
@@ -875,8 +874,11 @@ async def poll_stalls(
     return results
 
 
-def _press(pilot: Any) -> Callable[[], Any]:
-    """The user's way to poll now: the `r` key."""
+def _poll_now(pilot: Any, screen: str) -> Callable[[], Any]:
+    """The user's way to poll every feed now: `r`, or on the feeds screen (where `r`
+    re-polls the selected feed) the palette's "Poll now", which runs the same action."""
+    if screen == "feeds":
+        return lambda: pilot.app.action_poll_now()
     return lambda: pilot.press("r")
 
 
