@@ -125,6 +125,10 @@ _STANDARD_PREFIXES = frozenset(prefix.lower() for prefix in _NAMESPACES.values()
 _HANDLERS = frozenset(
     name.split("_", 2)[2] for name in dir(_StrictParser) if name.startswith(("_start_", "_end_"))
 )
+_MAX_PREFIXES = 64
+_MAX_ENTRY_NESTING = 16
+"""Levels of elements inside an entry that are walked (each is a Python call)."""
+"""More distinct prefixes than a feed needs; past this the document goes to feedparser."""
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 # Namespaces whose elements feedparser copies or rewrites attributes for
@@ -428,20 +432,27 @@ _AUTHOR_PARTS = frozenset({"name", "email", "uri", "url", "homepage"})
 _CATEGORIES = frozenset({"category", "dc_subject", "keywords"})
 
 # Harmless handlers, read by hand in feedparser 6.0: each writes only keys we
-# never read, and sets no state that outlives the element. Leaves must hold
-# no elements (text constructs would turn child markup into xhtml).
+# never read, and sets no state that outlives the element. The text
+# constructs and dates must be leaves: child elements would turn a text
+# construct into xhtml, and a date's value goes to the date parser. The
+# others may hold harmless or inert elements (a `media:thumbnail` with an
+# `<img>` in it), which feedparser handles as if they stood outside.
 _ENTRY_LEAVES = frozenset(
     {
         "rights", "copyright", "dc_rights", "subtitle", "tagline", "itunes_subtitle", "info",
-        "feedburner_browserfriendly", "language", "dc_language", "generator", "width", "height",
-        "url", "homepage", "uri", "name", "email", "itunes_name", "itunes_email",
-        "dc_contributor", "dc_publisher", "webmaster",
-        "newlocation", "itunes_explicit", "itunes_block", "itunes_image", "itunes_link",
-        "media_credit", "media_rating", "media_license", "media_restriction", "media_player",
-        "media_thumbnail", "cloud", "expirationdate",
+        "feedburner_browserfriendly", "expirationdate",
     }
 )  # fmt: skip
-_ENTRY_CONTAINERS = frozenset({"enclosure", "media_content", "media_group", "contributor"})
+_ENTRY_CONTAINERS = frozenset(
+    {
+        "enclosure", "media_content", "media_group", "contributor", "language", "dc_language",
+        "generator", "width", "height", "url", "homepage", "uri", "name", "email",
+        "itunes_name", "itunes_email", "dc_contributor", "dc_publisher", "webmaster",
+        "newlocation", "itunes_explicit", "itunes_block", "itunes_image", "itunes_link",
+        "media_credit", "media_rating", "media_license", "media_restriction", "media_player",
+        "media_thumbnail", "cloud",
+    }
+)  # fmt: skip
 # At the feed level the entry fields are harmless too (they fill `feed`,
 # which only lends its title); titles, images and entries are modelled.
 _FEED_LEAVES = (
@@ -451,7 +462,7 @@ _FEED_LEAVES = (
     | _DATE_LEAVES
     | _IDS
     | _CATEGORIES
-    | {"link", "itunes_keywords", "itunes_category", "media_keywords", "media_category"}
+    | {"link", "itunes_keywords", "media_keywords", "media_category", "media_description"}
 )
 # An RSS author is text, an Atom one holds name, email and uri.
 _FEED_CONTAINERS = _ENTRY_CONTAINERS | _AUTHORS | {"itunes_owner", "itunes_category"}
@@ -487,6 +498,34 @@ def _check_subtree(
 
 
 # --- the document ----------------------------------------------------------------
+
+
+class _Entry:
+    """What feedparser tracks for the entry being read."""
+
+    __slots__ = (
+        "authors",
+        "depth",
+        "has_content",
+        "id_depth",
+        "raw",
+        "summary_depth",
+        "title_depth",
+    )
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        """The depth of the entry's own children."""
+        self.raw: dict[str, Any] = {}
+        self.has_content = False
+        """feedparser's `hasContent`: a content element was read in this entry."""
+        self.title_depth: int | None = None
+        """`property_depth_map` for the title: a deeper title never replaces it."""
+        self.summary_depth: int | None = None
+        """The same for the summary (a summary copied from content records none)."""
+        self.id_depth: int | None = None
+        """The same for the id (`rdf:about` records none)."""
+        self.authors = 0
 
 
 class _Reader:
@@ -570,76 +609,143 @@ class _Reader:
     # -- an entry --
 
     def entry(self, element: ET.Element, depth: int) -> dict[str, Any]:
-        raw: dict[str, Any] = {}
+        """One item or entry at `depth`: its raw dict, as feedparser's handlers leave it."""
         attrs = _attributes(element, (_XML_LANG, _RDF_ABOUT))
         if "lastmod" in attrs or "href" in attrs:  # `_cdf_common`
             raise _Unsure("lastmod or href attribute on an item")
+        entry = _Entry(depth + 1)
         about = element.get(_RDF_ABOUT)
         if about:
-            raw["id"] = about  # stored as is (`_start_item`)
+            entry.raw["id"] = about  # stored as is, with no depth (`_start_item`)
         self.title_depth = -1
-        depth += 1
-        has_content = False
-        authors = 0
+        self.entry_children(entry, element, depth + 1)
+        return entry.raw
+
+    def entry_children(self, entry: _Entry, parent: ET.Element, depth: int) -> None:
+        """The elements inside an entry (or inside one of its containers), at `depth`.
+
+        feedparser handles an element the same wherever it stands in the
+        entry, but for two depth rules: a title, summary or id never replaces
+        one read from a shallower element (`property_depth_map`), and a title
+        blocks later titles as deep or deeper (`title_depth`).
+        """
+        if depth > entry.depth + _MAX_ENTRY_NESTING:
+            raise _Unsure("elements nested too deep in an entry")
         names = self.names
-        for child in element:
+        raw = entry.raw
+        for child in parent:
             kind = names.kind(child.tag)
             key = kind.handler
             if key is None:
                 if not kind.inert(_ENTRY_RESERVED):
                     raise _Unsure(f"element {child.tag} may reach a handler or a read key")
-                _check_subtree(child, names, _ENTRY_LEAVES, _ENTRY_CONTAINERS, _ENTRY_RESERVED)
+                if child.attrib:
+                    _check_base(child)
+                if len(child):
+                    self.entry_children(entry, child, depth + 1)
             elif key in _TITLES:
-                value = self.text_construct(child, "text/plain")
-                if self.title_seen(depth, value, False):
-                    raw["title"] = value
+                self.entry_title(entry, child, depth, media=False)
+            elif key == "media_title":
+                self.entry_title(entry, child, depth, media=True)
             elif key == "link":
-                self.link(child, raw)
+                self.link(entry, child, depth)
             elif key in _IDS:
-                attrs = _attributes(child)
-                permalink = attrs.get("ispermalink", "true") == "true"
-                value = _leaf(child).strip()
-                if permalink:
-                    value = _uri(value)
-                value = _repair(value)
-                raw["id"] = value
-                if permalink:
-                    raw.setdefault("link", value)
+                self.entry_id(entry, child, depth)
             elif key in _SUMMARIES:
-                if "summary" in raw and not has_content:
-                    # feedparser would read this one as content (`_start_description`).
-                    raise _Unsure("a second summary with no content before it")
-                value, kind_ = self.text(child, _SUMMARIES[key])
-                raw["summary"] = value
-                raw["summary_detail"] = {"type": kind_}
+                self.summary(entry, child, depth, _SUMMARIES[key])
+            elif key == "media_description":
+                self.summary(entry, child, depth, "text/html")  # `_start_description`
             elif key in _CONTENTS:
-                has_content = True
-                value, kind_ = self.text(child, _CONTENTS[key])
-                raw.setdefault("content", []).append({"type": kind_, "value": value})
-                raw.setdefault("summary", value)
+                entry.has_content = True
+                self.content(entry, child, _CONTENTS[key])
             elif key in _DATES:
                 _check_base(child)
                 raw[_DATES[key]] = _parse_date(_repair(_leaf(child).strip()))
-            elif key in _AUTHORS:
-                authors += 1
-                if authors > 1:
-                    raise _Unsure("more than one author")  # `authors`, `author_detail` merge
-                raw["author"] = self.author(child)
             elif key in _CATEGORIES:
                 self.category(child, raw)
+            elif key == "media_category":
+                self.category(child, raw, "http://search.yahoo.com/mrss/category_schema")
             elif key == "media_keywords":
                 self.keywords(child, raw)
-            elif key == "source":
+            elif key in _AUTHORS and depth == entry.depth:
+                entry.authors += 1
+                if entry.authors > 1:
+                    raise _Unsure("more than one author")  # `authors`, `author_detail` merge
+                raw["author"] = self.author(child)
+            elif key == "source" and depth == entry.depth:
                 # An RSS source names the outlet; feedparser resets the title
                 # depth for it, so a later title takes over.
                 _attributes(child)
                 _leaf(child)
                 self.title_depth = -1
-            elif key in _ENTRY_LEAVES or key in _ENTRY_CONTAINERS:
-                _check_subtree(child, names, _ENTRY_LEAVES, _ENTRY_CONTAINERS, _ENTRY_RESERVED)
+            elif key in _ENTRY_CONTAINERS:
+                if child.attrib:
+                    _check_base(child)
+                if len(child):
+                    self.entry_children(entry, child, depth + 1)
+            elif key in _ENTRY_LEAVES:
+                if child.attrib:
+                    _check_base(child)
+                text = _leaf(child)
+                if key in _DATE_LEAVES:
+                    _parse_date(_repair(text.strip()))  # for what it may raise
             else:
                 raise _Unsure(f"entry element {child.tag} ({key}) not modelled")
-        return raw
+
+    def entry_id(self, entry: _Entry, element: ET.Element, depth: int) -> None:
+        """A guid or id; a permalink one is also the link if none came before (`_end_guid`)."""
+        attrs = _attributes(element)
+        permalink = attrs.get("ispermalink", "true") == "true"
+        value = _leaf(element).strip()
+        if permalink:
+            value = _uri(value)
+        value = _repair(value)
+        if entry.id_depth is None or depth <= entry.id_depth:
+            entry.id_depth = depth
+            entry.raw["id"] = value
+        if permalink:
+            entry.raw.setdefault("link", value)
+
+    def entry_title(self, entry: _Entry, element: ET.Element, depth: int, media: bool) -> None:
+        """A title in an entry: `title_depth` first, then the entry's property depth.
+
+        `media:title` leaves `title_depth` as it found it (`_end_media_title`).
+        """
+        value = self.text_construct(element, "text/plain")
+        before = self.title_depth
+        if self.title_seen(depth, value, False):
+            if entry.title_depth is None or depth <= entry.title_depth:
+                entry.title_depth = depth
+                entry.raw["title"] = value
+        if media:
+            self.title_depth = before
+
+    def summary(self, entry: _Entry, element: ET.Element, depth: int, default: str) -> None:
+        """A description or summary; read as content if a summary came first without content.
+
+        `_start_description` and `_start_summary` turn to `_start_content`
+        when the entry already has a summary and no content element has been
+        seen: the value joins `content` (typed text/plain by default).
+        Otherwise the value is the summary unless one came from a shallower
+        element, and its type replaces the summary's type either way.
+        """
+        raw = entry.raw
+        if "summary" in raw and not entry.has_content:
+            entry.has_content = True
+            self.content(entry, element, "text/plain")
+            return
+        value, kind = self.text(element, default)
+        if entry.summary_depth is None or depth <= entry.summary_depth:
+            entry.summary_depth = depth
+            raw["summary"] = value
+        raw["summary_detail"] = {"type": kind}
+
+    def content(self, entry: _Entry, element: ET.Element, default: str) -> None:
+        """A content element: appended to `content`, and the summary if there is none yet."""
+        value, kind = self.text(element, default)
+        entry.raw.setdefault("content", []).append({"type": kind, "value": value})
+        # `_end_content` copies text and HTML content (the only types read here).
+        entry.raw.setdefault("summary", value)
 
     def text(self, element: ET.Element, default: str) -> tuple[str, str]:
         """A summary or content: its value and the type feedparser records."""
@@ -651,10 +757,10 @@ class _Reader:
             kind = "text/html"
         return _repair(value), kind
 
-    def link(self, element: ET.Element, raw: dict[str, Any]) -> None:
+    def link(self, entry: _Entry, element: ET.Element, depth: int) -> None:
         """`_start_link` and, for a link given as text, `pop`'s link branch."""
+        raw = entry.raw
         attrs: dict[str, Any] = _attributes(element)
-        text = _leaf(element)
         attrs.setdefault("rel", "alternate")
         attrs.setdefault("type", "application/atom+xml" if attrs["rel"] == "self" else "text/html")
         attrs = _enforce_href(attrs)
@@ -664,10 +770,15 @@ class _Reader:
         if "href" in attrs:
             if attrs.get("rel") == "alternate" and _map_content_type(attrs["type"]) in _HTML_TYPES:
                 raw["link"] = attrs["href"]
+            # Nothing is pushed: the text belongs to the entry, and elements
+            # inside are read as the entry's own.
+            if len(element):
+                self.entry_children(entry, element, depth + 1)
             return
-        value = _repair(_uri(text.strip()))
-        # feedparser undoes what it takes for mangled query strings.
-        value = _AMPERSAND_REFERENCE.sub(r"&\g<1>", value.replace("&amp;", "&"))
+        value = _repair(_uri(_leaf(element).strip()))
+        if "&" in value:
+            # feedparser undoes what it takes for mangled query strings.
+            value = _AMPERSAND_REFERENCE.sub(r"&\g<1>", value.replace("&amp;", "&"))
         raw["link"] = value
         if value:
             attrs["href"] = value
@@ -697,13 +808,19 @@ class _Reader:
         # Cut as `sources.parse`'s bounded author cuts it before the e-mail regex.
         return value[:AUTHOR_SCAN_LIMIT]
 
-    def category(self, element: ET.Element, raw: dict[str, Any]) -> None:
-        """`_start_category` and `_end_category`, tag dicts and all."""
+    def category(
+        self, element: ET.Element, raw: dict[str, Any], default_scheme: str | None = None
+    ) -> None:
+        """`_start_category` and `_end_category`, tag dicts and all.
+
+        `media:category` gives its scheme a default first (`_start_media_category`).
+        """
         attrs = _attributes(element)
+        if default_scheme is not None:
+            attrs.setdefault("scheme", default_scheme)
         tags: list[dict[str, str | None]] = raw.setdefault("tags", [])
-        _add_tag(
-            tags, attrs.get("term"), attrs.get("scheme", attrs.get("domain")), attrs.get("label")
-        )
+        scheme = attrs.get("scheme", attrs.get("domain"))
+        _add_tag(tags, attrs.get("term"), scheme, attrs.get("label"))
         value = _repair(_leaf(element).strip())
         if value:
             if tags and not tags[-1]["term"]:
@@ -885,8 +1002,8 @@ def _decline_reason(
         _fast_parse(body, header_map, url, now)
     except _Unsure as unsure:
         return str(unsure)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # a bug here, or one feedparser shares (its date parsers)
+        return f"unexpected {type(exc).__name__}: {exc}"
     return None
 
 
@@ -925,7 +1042,11 @@ def _fast_parse(body: bytes, header_map: Mapping[str, str], url: str, now: datet
         raise _Unsure(f"ill-formed XML: {exc}") from None
     root = events.root  # type: ignore[attr-defined]
     version = _check_declarations(declarations)
-    names = _Names(prefix for prefix, _ in declarations)
+    prefixes = {prefix for prefix, _ in declarations}
+    if len(prefixes) > _MAX_PREFIXES:
+        # Each element of an unknown namespace is checked under every prefix.
+        raise _Unsure(f"{len(prefixes)} namespace prefixes")
+    names = _Names(prefixes)
     reader = _read(root, names, version)
 
     base = _base_url(url, header_map.get("content-location", ""))

@@ -130,9 +130,13 @@ def header_variants(body: bytes) -> list[dict[str, str]]:
 
 
 def compare_all(paths: list[Path], base: Path) -> tuple[int, int, list[str]]:
-    """(runs, runs the fast path accepted, mismatches) over both header variants."""
+    """(runs, runs the fast path accepted, problems) over both header variants.
+
+    A problem is a result unlike feedparser's, or a decline caused by an
+    exception rather than a decision (a bug hiding behind the fallback).
+    """
     runs = accepted = 0
-    mismatches = []
+    problems = []
     for path in paths:
         body = path.read_bytes()
         url = "http://127.0.0.1:8097/" + path.relative_to(base).as_posix()
@@ -140,30 +144,37 @@ def compare_all(paths: list[Path], base: Path) -> tuple[int, int, list[str]]:
             runs += 1
             fast, slow = both(body, headers, url)
             if fast is None:
+                reason = _decline_reason(body, headers, url, NOW) or ""
+                if reason.startswith("unexpected"):
+                    problems.append(f"{path.relative_to(base)}: {reason}")
                 continue
             accepted += 1
             if fast != slow:
-                mismatches.append(f"{path.relative_to(base)} with {headers}")
-    return runs, accepted, mismatches
+                problems.append(f"{path.relative_to(base)} with {headers}: not equal")
+    return runs, accepted, problems
 
 
 def test_the_fast_path_equals_feedparser_on_every_feedparser_corpus_document() -> None:
     # ~2,100 documents with two sets of headers: ~3 s here.
     paths = corpus_documents(FEEDPARSER_CORPUS)
-    runs, accepted, mismatches = compare_all(paths, FEEDPARSER_CORPUS)
+    runs, accepted, problems = compare_all(paths, FEEDPARSER_CORPUS)
     print(f"\nfeedparser corpus: fast path accepted {accepted} of {runs} parses")
-    assert not mismatches, mismatches[:20]
+    assert not problems, problems[:20]
     # Its well-formed RSS and Atom tests are mostly ordinary documents.
     assert accepted > runs // 3
 
 
 def test_the_fast_path_equals_feedparser_on_the_real_feeds_and_takes_most() -> None:
     paths = corpus_documents(REAL_FEEDS)
-    runs, accepted, mismatches = compare_all(paths, REAL_FEEDS)
-    reasons = Counter(_decline_reason(path.read_bytes(), {}, URL, NOW) is None for path in paths)
-    print(f"\nreal feeds: fast path accepted {accepted} of {runs} parses ({reasons[True]} files)")
-    assert not mismatches, mismatches
-    assert accepted * 10 >= runs * 6
+    runs, accepted, problems = compare_all(paths, REAL_FEEDS)
+    declined_files = Counter(
+        (_decline_reason(path.read_bytes(), {}, URL, NOW) or "accepted").split(":")[0]
+        for path in paths
+    )
+    print(f"\nreal feeds: fast path accepted {accepted} of {runs} parses; {dict(declined_files)}")
+    assert not problems, problems
+    # All but the ill-formed ones and an xml:base, at the time of writing.
+    assert accepted * 10 >= runs * 7
 
 
 def test_the_fast_path_takes_every_benchmark_feed_and_equals_feedparser() -> None:
@@ -251,20 +262,31 @@ def test_markup_inside_an_rss_description_goes_to_feedparser() -> None:
     assert "elements inside" in declined(rss(item))
 
 
-def test_media_title_and_description_go_to_feedparser() -> None:
-    # Either would change the item's title or summary in feedparser's hands.
-    for element in ("<media:title>Photo</media:title>", "<media:description>A</media:description>"):
-        item = ITEM.replace(
-            "</item>",
-            f'<media:content url="https://i.example/1.jpg">{element}</media:content></item>',
-        )
-        assert "not modelled" in declined(rss(item))
+def test_media_titles_and_descriptions_follow_feedparsers_depth_rules() -> None:
+    # A media:title inside media:content comes after the item's title and is
+    # deeper: the item's title stays. Before it, it is the title until the
+    # item's own (shallower) title replaces it.
+    media = (
+        '<media:content url="https://i.example/1.jpg"><media:title>Photo caption</media:title>'
+        "<media:description>A long caption of the photograph, longer than the text."
+        "</media:description></media:content>"
+    )
+    after = same(rss(ITEM.replace("</item>", media + "</item>"))).entries[0]
+    assert after.title == "Talks resume in Geneva"
+    # feedparser reads that description as content (the item has a summary and
+    # no content yet), and the longer text wins.
+    assert after.summary.startswith("A long caption")
+    before = same(rss(ITEM.replace("<item>", "<item>" + media))).entries[0]
+    assert before.title == "Talks resume in Geneva"
 
 
-def test_a_second_description_goes_to_feedparser() -> None:
-    # feedparser reads the second one as content, with a stray element left on its stack.
-    item = ITEM.replace("</item>", "<description>Another one.</description></item>")
-    assert "second summary" in declined(rss(item))
+def test_a_second_description_is_read_as_content_as_feedparser_reads_it() -> None:
+    item = ITEM.replace(
+        "</item>", "<description>Another, longer description of the talks.</description></item>"
+    )
+    assert same(rss(item)).entries[0].summary == "Another, longer description of the talks."
+    item = ITEM.replace("</item>", "<description>Short.</description></item>")
+    assert same(rss(item)).entries[0].summary == "Delegations met on Monday."
 
 
 def test_two_authors_go_to_feedparser() -> None:
@@ -585,14 +607,13 @@ def test_terminal_escapes_and_controls_are_stripped_exactly_as_feedparsers_path_
     assert declined(rss(ITEM.replace("Geneva", "&#27;[31mGeneva"))).startswith("ill-formed")
 
 
-def test_a_deeply_nested_inert_element_is_handled_without_recursion() -> None:
-    depth = 5000
-    nested = "<x:a>" * depth + "</x:a>" * depth
-    doc = rss(
-        ITEM.replace("</item>", nested + "</item>"),
-        namespaces=' xmlns:x="https://unknown.example/ns"',
+def test_deep_nesting_in_an_entry_goes_to_feedparser_and_in_the_feed_is_read_past() -> None:
+    nested = "<x:a>" * 5000 + "</x:a>" * 5000
+    namespaces = ' xmlns:x="https://unknown.example/ns"'
+    assert "too deep" in declined(
+        rss(ITEM.replace("</item>", nested + "</item>"), namespaces=namespaces)
     )
-    same(doc)
+    same(rss(ITEM, channel="<title>Wire</title>" + nested, namespaces=namespaces))
 
 
 # --- generated documents: whenever it answers, it answers like feedparser ---------------
@@ -615,9 +636,9 @@ _DATE = st.sampled_from(
 )
 
 
-def _element(draw: st.DrawFn, atom_feed: bool) -> str:
+def _element(draw: st.DrawFn, atom_feed: bool, level: int = 0) -> str:
     text = draw(_TEXT)
-    kind = draw(st.integers(0, 17))
+    kind = draw(st.integers(0, 24 if level < 2 else 18))
     if kind == 0:
         return f"<title>{escape(text)}</title>"
     if kind == 1:
@@ -628,22 +649,19 @@ def _element(draw: st.DrawFn, atom_feed: bool) -> str:
         return f"<link{rel}{kind_} href={quoteattr(text)}/>"
     if kind == 3:
         permalink = draw(st.sampled_from(["", ' isPermaLink="false"', ' isPermaLink="true"']))
-        return (
-            f"<guid{permalink}>{escape(text)}</guid>"
-            if not atom_feed
-            else f"<id>{escape(text)}</id>"
-        )
+        tag = draw(st.sampled_from(["id", "guid"]))
+        return f"<{tag}{permalink}>{escape(text)}</{tag}>"
     if kind == 4:
-        tag = "summary" if atom_feed else "description"
-        kind_ = draw(st.sampled_from(["", ' type="html"', ' type="text"']))
+        tag = draw(st.sampled_from(["summary", "description", "media:description"]))
+        kind_ = draw(st.sampled_from(["", ' type="html"', ' type="text"', ' type="plain"']))
         return f"<{tag}{kind_}>{escape(text)}</{tag}>"
     if kind == 5:
-        if atom_feed:
+        if draw(st.booleans()):
             kind_ = draw(st.sampled_from(["", ' type="html"', ' type="text"']))
             return f"<content{kind_}>{escape(text)}</content>"
         return f"<content:encoded><![CDATA[{text.replace(']]>', '')}]]></content:encoded>"
     if kind == 6:
-        tag = draw(st.sampled_from(["pubDate", "dc:date", "published", "updated"]))
+        tag = draw(st.sampled_from(["pubDate", "dc:date", "published", "updated", "created"]))
         return f"<{tag}>{draw(_DATE)}</{tag}>"
     if kind == 7:
         if atom_feed:
@@ -652,8 +670,9 @@ def _element(draw: st.DrawFn, atom_feed: bool) -> str:
             )
         return f"<dc:creator>{escape(text)}</dc:creator>"
     if kind == 8:
+        tag = draw(st.sampled_from(["category", "dc:subject", "media:category"]))
         attrs = draw(st.sampled_from(["", ' domain="d"', f" term={quoteattr(text)}", ' term=""']))
-        return f"<category{attrs}>{escape(draw(_TEXT))}</category>"
+        return f"<{tag}{attrs}>{escape(draw(_TEXT))}</{tag}>"
     if kind == 9:
         return f"<media:keywords>{escape(text)}</media:keywords>"
     if kind == 10:
@@ -669,8 +688,29 @@ def _element(draw: st.DrawFn, atom_feed: bool) -> str:
     if kind == 15:
         return f"<dc:title>{escape(text)}</dc:title>"
     if kind == 16:
-        return f'<media:content url="u"><media:credit>{escape(text)}</media:credit></media:content>'
-    return escape(text)  # stray text between elements
+        return f"<media:title>{escape(text)}</media:title>"
+    if kind == 17:
+        return f'<media:thumbnail url="u">{escape(text)}</media:thumbnail>'
+    if kind == 18:
+        return escape(text)  # stray text between elements
+    # Containers, whose children feedparser reads as the entry's own.
+    inner = "".join(_element(draw, atom_feed, level + 1) for _ in range(draw(st.integers(0, 3))))
+    tag = draw(
+        st.sampled_from(
+            [
+                "media:content",
+                "media:group",
+                "x:thing",
+                "x:thing",
+                "enclosure",
+                "media:credit",
+                "link",
+                "contributor",
+            ]
+        )
+    )
+    attrs = ' href="https://w/c"' if tag == "link" else draw(st.sampled_from(["", ' u="v"']))
+    return f"<{tag}{attrs}>{inner}</{tag}>"
 
 
 @st.composite
@@ -710,3 +750,5 @@ def test_whenever_the_fast_path_answers_it_answers_like_feedparser(doc: str) -> 
     fast, slow = both(body)
     if fast is not None:
         assert fast == slow
+    else:
+        assert not (_decline_reason(body, {}, URL, NOW) or "").startswith("unexpected")
