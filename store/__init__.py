@@ -6,6 +6,6 @@ reads through its query methods and never touches TinyDB.
 
 from __future__ import annotations
 
-from .database import SCHEMA_VERSION, Store
+from .database import SCHEMA_VERSION, Store, copy_database, database_files
 
-__all__ = ["SCHEMA_VERSION", "Store"]
+__all__ = ["SCHEMA_VERSION", "Store", "copy_database", "database_files"]

@@ -12,10 +12,12 @@ indexes once on open and keeps them current on every commit:
 - (lazily, on first use) normalised claims, for `items_of`, and a
   newest-first order plus folded text, for `search`.
 
-Statements are decoded from their documents only when asked for (and then
-cached): decoding costs about 5 us each, 100 ms for 20,000 at open, while a
-screen needs a few dozen. Items are never indexed beyond TinyDB's own
-id -> document dict, because their ids *are* the TinyDB document ids (see
+The statements are read from disk on the first query that needs them, and
+the index built then (about 150 ms for 20,000); after that every round
+updates it in place. Statements are decoded from their documents only when
+asked for (and then cached): decoding costs about 5 us each, while a screen
+needs a few dozen. Items are not kept in memory at all: the catalog says
+where each one's bytes are, and `item`/`items_of` read just those (see
 `store/database.py`).
 
 "Latest" means greatest (published, -ordinal, id): of statements published
@@ -223,39 +225,50 @@ def locked(method: Callable[Concatenate[Q, P], T]) -> Callable[Concatenate[Q, P]
 class Queries:
     """The read side of `Store`: every query the TUI and the CLI make.
 
-    A mixin: `Store` provides the lock, the feed states, the statement index
-    and access to the raw tables.
+    A mixin: `Store` provides the lock, the feed states, and the statement
+    index, statement documents and items, each loaded on first use.
     """
 
     _lock: threading.RLock
     _feeds: dict[str, FeedState]
-    _ix: StatementIndex
 
-    def _table(self, name: str) -> Mapping[str, Doc]:
+    def _index(self) -> StatementIndex:
+        raise NotImplementedError
+
+    def _statement_docs(self) -> Mapping[str, Doc]:
+        raise NotImplementedError
+
+    def _item_doc(self, item_id: str) -> Doc | None:
+        raise NotImplementedError
+
+    def _counts(self) -> dict[str, int]:
         raise NotImplementedError
 
     # --- decoding, cached -----------------------------------------------------
 
     def _statement(self, statement_id: str) -> Statement:
-        found = self._ix.decoded.get(statement_id)
+        ix = self._index()
+        found = ix.decoded.get(statement_id)
         if found is None:
-            found = from_doc(Statement, self._table("statements")[statement_id])
-            self._ix.decoded[statement_id] = found
+            found = from_doc(Statement, self._statement_docs()[statement_id])
+            ix.decoded[statement_id] = found
         return found
 
     def _norm_claim(self, statement_id: str) -> str:
-        found = self._ix.norm_claims.get(statement_id)
+        ix = self._index()
+        found = ix.norm_claims.get(statement_id)
         if found is None:
-            doc = self._table("statements")[statement_id]
+            doc = self._statement_docs()[statement_id]
             found = normalise_claim(str(doc.get("claim", "")))
-            self._ix.norm_claims[statement_id] = found
+            ix.norm_claims[statement_id] = found
         return found
 
     def _position(self, pair: Pair) -> Position:
-        cached = self._ix.positions.get(pair)
+        ix = self._index()
+        cached = ix.positions.get(pair)
         if cached is not None:
             return cached
-        rows = self._ix.by_pair[pair]
+        rows = ix.by_pair[pair]
         latest = self._statement(rows[-1].id)
         # The position before is the latest statement of another item: the
         # later paragraphs of one article are not a change of position.
@@ -269,7 +282,7 @@ class Queries:
             changed=previous is not None and previous.stance != latest.stance,
             count=len(rows),
         )
-        self._ix.positions[pair] = position
+        ix.positions[pair] = position
         return position
 
     # --- positions and history ------------------------------------------------
@@ -287,7 +300,7 @@ class Queries:
             stance differs from the previous statement of the same pair;
             `count` is the number of statements on record for the pair.
         """
-        ix = self._ix
+        ix = self._index()
         if actor is not None:
             topics = ix.topics_of.get(actor, [])
             if topic is not None:
@@ -312,7 +325,7 @@ class Queries:
         Returns:
             The statements; empty for an unknown pair.
         """
-        rows = self._ix.by_pair.get((actor, topic), [])
+        rows = self._index().by_pair.get((actor, topic), [])
         stop = len(rows) if limit is None else min(max(limit, 0), len(rows))
         return [self._statement(rows[-1 - i].id) for i in range(stop)]
 
@@ -324,8 +337,9 @@ class Queries:
             actor id -> (positions, changed positions), actors in sorted order.
         """
         summary: dict[str, tuple[int, int]] = {}
-        for actor in sorted(self._ix.topics_of):
-            topics = self._ix.topics_of[actor]
+        topics_of = self._index().topics_of
+        for actor in sorted(topics_of):
+            topics = topics_of[actor]
             changed = sum(1 for t in topics if self._position((actor, t)).changed)
             summary[actor] = (len(topics), changed)
         return summary
@@ -349,7 +363,7 @@ class Queries:
         today = now.astimezone(UTC).date()
         start = today - timedelta(days=days - 1)
         counts = [0] * days
-        for row in reversed(self._ix.by_pair.get((actor, topic), [])):
+        for row in reversed(self._index().by_pair.get((actor, topic), [])):
             day = row.published.date()
             if day < start:
                 break  # rows are sorted: everything further back is older
@@ -362,14 +376,14 @@ class Queries:
     @locked
     def statement(self, statement_id: str) -> Statement | None:
         """One statement by id, or None."""
-        if statement_id not in self._ix.by_id:
+        if statement_id not in self._index().by_id:
             return None
         return self._statement(statement_id)
 
     @locked
     def item(self, item_id: str) -> Item | None:
         """One item by id, or None."""
-        doc = self._table("items").get(item_id)
+        doc = self._item_doc(item_id)
         return None if doc is None else from_doc(Item, doc)
 
     @locked
@@ -388,7 +402,7 @@ class Queries:
             order of publication, earliest first, each once. Empty for an
             unknown statement.
         """
-        ix = self._ix
+        ix = self._index()
         row = ix.by_id.get(statement_id)
         if row is None:
             return []
@@ -403,8 +417,8 @@ class Queries:
                 and self._norm_claim(other.id) == claim
             ):
                 item_ids.append(other.item_id)
-        items = self._table("items")
-        return [from_doc(Item, items[i]) for i in item_ids if i in items]
+        docs = [self._item_doc(i) for i in item_ids]
+        return [from_doc(Item, doc) for doc in docs if doc is not None]
 
     @locked
     def search(self, text: str, limit: int = 200) -> list[Statement]:
@@ -417,11 +431,11 @@ class Queries:
         Returns:
             Matches, newest first.
         """
-        ix = self._ix
+        ix = self._index()
         if ix.newest is None:
             ix.newest = sorted(ix.by_id.values(), reverse=True)
         needle = text.casefold()
-        docs = self._table("statements")
+        docs = self._statement_docs()
         found: list[Statement] = []
         for row in ix.newest:
             if len(found) >= limit:
@@ -461,8 +475,4 @@ class Queries:
     @locked
     def counts(self) -> dict[str, int]:
         """How many feeds, items and statements are stored."""
-        return {
-            "feeds": len(self._feeds),
-            "items": len(self._table("items")),
-            "statements": len(self._ix.by_id),
-        }
+        return self._counts()

@@ -39,7 +39,6 @@ from tests.hostile import (
     poll_once,
     rss,
     run_cli,
-    stored_items,
     write_config,
     writer_item_ids,
 )
@@ -107,6 +106,14 @@ def rng() -> random.Random:
 
 def temp_files(db: Path) -> list[Path]:
     return sorted(db.parent.glob(f"{db.name}.tmp-*"))
+
+
+def stored_items(db: Path, feed_url: str) -> list[Item]:
+    """The feed's items in the database, read as any reader would (empty if none yet)."""
+    if not db.exists():
+        return []
+    with Store.open(db, readonly=True) as store:
+        return store.all_items(feed_url)
 
 
 # --- kill -9 ------------------------------------------------------------------------------
