@@ -13,48 +13,56 @@ the caller falls back: `fast_parse(...) or parse_with_feedparser(...)`
 How "exactly" is kept:
 
 * ElementTree reads the very bytes feedparser's SAX parser reads: the same
-  `convert_to_utf8` and `replace_doctype` calls run first, a DOCTYPE anywhere
-  means None, and both parsers are expat. A document expat rejects goes to
-  feedparser, whose loose parser recovers what it can; we do not try.
+  `convert_to_utf8` and `replace_doctype` calls run first (so every encoding
+  and its warning are feedparser's), a DOCTYPE anywhere means None, and both
+  parsers are expat. A document expat rejects goes to feedparser, whose
+  loose parser recovers what it can; we do not try.
 * Every element is named the way feedparser names it (namespace URI to its
   standard prefix, local name lower-cased), which says which feedparser
   handler would run. An element is accepted only if it is a field modelled
-  below, at the place modelled below (a direct child of an item, of the
-  channel, of an image), or provably changes nothing we read: it has no
-  handler and its name collides with no key that is read ("inert"), or its
-  handler only writes keys nobody reads and leaves the parser's state as it
-  found it ("harmless"). Anything else means None: `media:title`,
-  `media:description` (each would take over the title or the summary), a
-  second description, xhtml or base64 content, an `xml:base`, a namespace
-  whose prefix we cannot see, and so on.
+  here, at a place modelled here, or provably changes nothing we read: it
+  has no handler and its name collides with no key that is read ("inert"),
+  or its handler only writes keys nobody reads and leaves the parser's state
+  as it found it ("harmless"). Anything else means None: an `xml:base`,
+  xhtml or base64 content, markup inside a text element, two authors in an
+  entry, an RSS `source` that holds elements, a namespace whose prefix we
+  cannot see, and so on.
 * Each field's text goes through what feedparser's `pop` does to it (strip,
   relative-URI join against an empty base, the repair of UTF-8 read as
   Latin-1, the cp1252 mapping of C1 characters), then through feedparser's
   own helpers (`_parse_date`, `_urljoin`, `_enforce_href`, `looks_like_html`,
   `map_content_type`) and the cleaning helpers of `sources.parse`.
 * `tests/test_fastparse.py` holds both paths equal on every document of
-  `../shared/feed-corpus/` and on the benchmark's generated feeds.
+  `../shared/feed-corpus/`, on the benchmark's generated feeds and on
+  generated documents built to hit the quirks below.
 
 The quirks reproduced, since each one changes a value:
 
-* A title is the first non-empty `title` at the shallowest depth seen so
-  far (feedparser's `title_depth`); an item, an image, a text input or an
-  RSS `source` resets that depth, and an item's titles then block a later
-  channel title at a deeper level only. The channel title is simulated over
-  the whole document for that reason.
-* The summary is the description/summary element if there is one, else the
-  first content element's value (`_save` is a setdefault); a second
-  summary-like element with no content before it would be read as content,
-  so it means None. RSS's plain-text elements are re-typed as HTML when
-  `looks_like_html` says so (never in Atom).
+* Titles: a title is not stored while a non-empty one was read at the same
+  depth or shallower since the last item, image, text input or RSS `source`
+  began (`title_depth`); in an entry, a title from a deeper element never
+  replaces one from a shallower element (`property_depth_map`), and
+  `media:title` leaves `title_depth` as it found it. So an item keeps its own
+  title against a `media:title` in its `media:content`, and a channel title
+  after the items replaces the first one.
+* Summaries: a description or summary read while the entry already has a
+  summary and no content element has been seen is read as content
+  (`_start_description`); otherwise it is the summary unless one came from
+  a shallower element. A content element becomes the summary only if there
+  is none yet (`_save`). `hasContent` is reset only when an item ends, so a
+  content element in the channel reaches the first item. RSS's plain-text
+  elements are re-typed as HTML when `looks_like_html` says so (never Atom).
 * `link` is the last `<link>` text or the last alternate HTML `href`; a
   permalink guid (`isPermaLink` absent or exactly "true", and every Atom
   `id`) becomes the link only if no link came before it.
-* Dates: last element wins per kind (published, updated, created), an
+* Dates: last element wins per kind (published, updated, created), and an
   unparseable date overwrites a good one with None.
 * RSS authors are cut to `AUTHOR_SCAN_LIMIT` characters (`sources.parse`'s
-  bounded author); Atom authors are "name (email)", "name" or "email", not
-  cut. More than one author element in an entry means None.
+  bounded author); Atom authors are "name (email)", "name" or "email", and
+  not cut.
+* Categories: feedparser's tag dicts, a later text filling an earlier
+  term-less tag; `media:keywords` split on commas; `media:category` with
+  its default scheme.
 """
 
 from __future__ import annotations
@@ -126,9 +134,9 @@ _HANDLERS = frozenset(
     name.split("_", 2)[2] for name in dir(_StrictParser) if name.startswith(("_start_", "_end_"))
 )
 _MAX_PREFIXES = 64
-_MAX_ENTRY_NESTING = 16
-"""Levels of elements inside an entry that are walked (each is a Python call)."""
 """More distinct prefixes than a feed needs; past this the document goes to feedparser."""
+_MAX_ENTRY_NESTING = 16
+"""Levels of elements inside an entry that are walked (one Python call each)."""
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 # Namespaces whose elements feedparser copies or rewrites attributes for
@@ -413,6 +421,9 @@ _SUMMARIES = {
     "itunes_summary": "text/plain",
 }
 _CONTENTS = {"content_encoded": "text/html", "content": "text/plain"}
+_SUMMARY_LIKE = frozenset(_SUMMARIES) | {"media_description"}
+# Content types `_end_content` copies to the summary.
+_COPIED_TO_SUMMARY = frozenset({"text/plain", "text/html", "application/xhtml+xml"})
 _DATES = {
     "pubdate": "published_parsed",
     "published": "published_parsed",
@@ -476,8 +487,13 @@ def _check_subtree(
     leaves: frozenset[str],
     containers: frozenset[str],
     reserved: frozenset[str],
-) -> None:
-    """Accept an element and everything in it only if all of it is harmless or inert."""
+) -> bool:
+    """Accept an element and everything in it only if all of it is harmless or inert.
+
+    Returns whether a summary or content element was among them (at the feed
+    level they are harmless, but they may set feedparser's `hasContent`).
+    """
+    texts = False
     for element in top.iter():
         if element.attrib:
             _check_base(element)
@@ -493,8 +509,11 @@ def _check_subtree(
             if key in _DATE_LEAVES:
                 # Only for what its parser would raise: the value is unused.
                 _parse_date(_repair(text.strip()))
+            elif key in _SUMMARY_LIKE or key in _CONTENTS:
+                texts = True
         else:
             raise _Unsure(f"element {element.tag} ({key}) not modelled here")
+    return texts
 
 
 # --- the document ----------------------------------------------------------------
@@ -513,12 +532,13 @@ class _Entry:
         "title_depth",
     )
 
-    def __init__(self, depth: int) -> None:
+    def __init__(self, depth: int, has_content: bool | None) -> None:
         self.depth = depth
         """The depth of the entry's own children."""
         self.raw: dict[str, Any] = {}
-        self.has_content = False
-        """feedparser's `hasContent`: a content element was read in this entry."""
+        self.has_content = has_content
+        """feedparser's `hasContent`: a content element was read in this entry,
+        or in the feed before it (None: unknown)."""
         self.title_depth: int | None = None
         """`property_depth_map` for the title: a deeper title never replaces it."""
         self.summary_depth: int | None = None
@@ -543,6 +563,10 @@ class _Reader:
         """feedparser's `title_depth`: the depth of the last non-empty title."""
         self.title: str | None = None
         """The feed's title as feedparser stores it; None if it stores none."""
+        self.has_content: bool | None = False
+        """feedparser's `hasContent` between entries; None when not worked out."""
+        self.feed_summary: bool | None = False
+        """Whether the feed has a `summary` (see `feed_text`); None when not worked out."""
         self.entries: list[dict[str, Any]] = []
 
     # -- the feed level --
@@ -566,10 +590,40 @@ class _Reader:
                 self.box(child, depth, _IMAGE_PARTS)
             elif key == "textinput":
                 self.box(child, depth, _TEXTINPUT_PARTS)
+            elif key in _SUMMARY_LIKE or key in _CONTENTS:
+                _leaf(child)
+                self.feed_text(child, key)
             elif key in _FEED_LEAVES or key in _FEED_CONTAINERS:
-                _check_subtree(child, names, _FEED_LEAVES, _FEED_CONTAINERS, _FEED_RESERVED)
+                if _check_subtree(child, names, _FEED_LEAVES, _FEED_CONTAINERS, _FEED_RESERVED):
+                    # A summary or content somewhere inside: feedparser's
+                    # `hasContent` after it is not worth working out.
+                    self.has_content = self.feed_summary = None
             else:
                 raise _Unsure(f"feed-level element {child.tag} ({key}) not modelled")
+
+    def feed_text(self, element: ET.Element, key: str) -> None:
+        """A feed-level summary or content: only its effect on `hasContent` matters.
+
+        `hasContent` is set by content elements and reset only when an entry
+        ends, so one in the channel reaches the first item; a summary-like
+        element finding a `summary` in the feed and no content is read as
+        content (`_start_description`, `_start_summary`), which sets it too.
+        The feed has a `summary` once a summary element (not a description,
+        stored as `subtitle`) or a text or HTML content has been read.
+        """
+        _check_base(element)
+        attrs = _attributes(element)
+        if key in _CONTENTS:
+            self.has_content = True
+            kind = _map_content_type(attrs.get("type", _CONTENTS[key]))
+            if kind in _COPIED_TO_SUMMARY and self.feed_summary is not None:
+                self.feed_summary = True
+        elif self.feed_summary is None or self.has_content is None:
+            self.has_content = None
+        elif self.feed_summary and not self.has_content:
+            self.has_content = True  # read as content
+        elif key in ("summary", "itunes_summary"):
+            self.feed_summary = True
 
     def title_seen(self, depth: int, value: str, store: bool) -> bool:
         """A title popped at `depth`: stored unless a shallower-or-equal one came first.
@@ -613,12 +667,13 @@ class _Reader:
         attrs = _attributes(element, (_XML_LANG, _RDF_ABOUT))
         if "lastmod" in attrs or "href" in attrs:  # `_cdf_common`
             raise _Unsure("lastmod or href attribute on an item")
-        entry = _Entry(depth + 1)
+        entry = _Entry(depth + 1, self.has_content)
         about = element.get(_RDF_ABOUT)
         if about:
             entry.raw["id"] = about  # stored as is, with no depth (`_start_item`)
         self.title_depth = -1
         self.entry_children(entry, element, depth + 1)
+        self.has_content = False  # `_end_item`
         return entry.raw
 
     def entry_children(self, entry: _Entry, parent: ET.Element, depth: int) -> None:
@@ -731,6 +786,8 @@ class _Reader:
         """
         raw = entry.raw
         if "summary" in raw and not entry.has_content:
+            if entry.has_content is None:
+                raise _Unsure("a second summary after feed-level text we did not follow")
             entry.has_content = True
             self.content(entry, element, "text/plain")
             return

@@ -289,6 +289,30 @@ def test_a_second_description_is_read_as_content_as_feedparser_reads_it() -> Non
     assert same(rss(item)).entries[0].summary == "Delegations met on Monday."
 
 
+def test_content_in_the_channel_carries_into_the_first_item_as_in_feedparser() -> None:
+    # feedparser resets `hasContent` only when an item ends: a channel whose
+    # itunes:summary makes its description content (the feed has a summary)
+    # lets the first item's second summary be a summary, the next item's not.
+    channel = (
+        "<title>Wire</title><itunes:summary>About the wire</itunes:summary>"
+        "<description>The wire's own description.</description>"
+    )
+    item = ITEM.replace(
+        "</item>", "<itunes:summary>A longer summary of the talks.</itunes:summary></item>"
+    )
+    namespaces = ' xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'
+    feed = same(rss(item + item, channel=channel, namespaces=namespaces))
+    assert feed.entries[0].summary == "A longer summary of the talks."
+    # Under a container we do not follow it, and step aside when it matters.
+    hidden = "<itunes:owner><content:encoded>x</content:encoded></itunes:owner>"
+    doc = rss(
+        item,
+        channel="<title>Wire</title><itunes:summary>S</itunes:summary>" + hidden,
+        namespaces=namespaces,
+    )
+    assert "second summary" in declined(doc)
+
+
 def test_two_authors_go_to_feedparser() -> None:
     item = ITEM.replace(
         "</item>", "<dc:creator>A. One</dc:creator><dc:creator>B. Two</dc:creator></item>"
