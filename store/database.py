@@ -83,8 +83,10 @@ from .catalog import (
     STATEMENT_TABLES,
     Catalog,
     Doc,
+    Entry,
     RoundChange,
     apply_statement_delta,
+    entry_of,
     plan_round,
 )
 from .codec import CodecError, from_doc, to_doc
@@ -530,22 +532,17 @@ class Store(Queries):
     def _load_catalog(self) -> Catalog:
         legacy = self._legacy
         if legacy is not None:
-            entries = {
-                item_id: {
-                    "h": str(doc.get("content_hash", "")),
-                    "f": str(doc.get("feed_url", "")),
-                    "t": doc.get("fetched"),
-                    "s": -1,
-                    "o": 0,
-                    "n": 0,
-                }
+            # A schema-1 file read by a reader: items are in memory already,
+            # so their entries point nowhere (segment -1).
+            overlay: dict[str, Entry | None] = {
+                item_id: entry_of(doc, -1, (0, 0))
                 for item_id, doc in legacy.get("items", {}).items()
             }
             refs = {
                 sid: str(doc.get("item_id", ""))
                 for sid, doc in legacy.get("statements", {}).items()
             }
-            return Catalog(entries, refs)
+            return Catalog({}, overlay, refs)
         meta = self._meta
         base = None
         if meta["index"] is not None:
@@ -581,7 +578,7 @@ class Store(Queries):
 
     def _item_doc(self, item_id: str) -> Doc | None:
         with self._lock:
-            entry = self._catalog().entries.get(item_id)
+            entry = self._catalog().entry(item_id)
             if entry is None:
                 return None
             if self._legacy is not None:
@@ -625,8 +622,7 @@ class Store(Queries):
         Returns:
             id -> content_hash, for the ids found.
         """
-        entries = self._catalog().entries
-        return {i: entries[i]["h"] for i in ids if i in entries}
+        return self._catalog().hashes(ids)
 
     @locked
     def known_items_of_feed(self, feed_url: str) -> dict[str, str]:
@@ -641,7 +637,7 @@ class Store(Queries):
         Returns:
             id -> content_hash of the feed's stored items.
         """
-        return dict(self._catalog().by_feed.get(feed_url, {}))
+        return self._catalog().hashes_of_feed(feed_url)
 
     def commit_round(
         self,
@@ -934,12 +930,9 @@ class Store(Queries):
         statements = legacy.get("statements", {})
         meta = _new_meta()
         try:
-            change, next_part = plan_round(
-                Catalog({}, {}), {}, 1, items, statements, (), None, lambda n: b""
-            )
-            files, next_part = self._catalog_files(
-                change, Catalog({}, {}), meta, next_part, force=True
-            )
+            empty = Catalog({}, {}, {})
+            change, next_part = plan_round(empty, {}, 1, items, statements, (), None, lambda n: b"")
+            files, next_part = self._catalog_files(change, empty, meta, next_part, force=True)
         except orjson.JSONEncodeError as error:
             raise StoreError(f"cannot migrate database {self.path}: {error}") from error
         for number, pieces, count in change.segments_new:
@@ -1004,9 +997,12 @@ class Store(Queries):
             The items, in no particular order.
         """
         catalog = self._catalog()
-        ids = catalog.by_feed.get(feed_url, {}) if feed_url is not None else catalog.entries
+        if feed_url is not None:
+            ids = list(catalog.hashes_of_feed(feed_url))
+        else:
+            ids = [item_id for item_id, _ in catalog.fetched()]
         found = []
-        for item_id in list(ids):
+        for item_id in ids:
             doc = self._item_doc(item_id)
             if doc is not None:
                 try:

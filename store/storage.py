@@ -145,12 +145,15 @@ def _member_line(chunk: dict[str, Any], first: bool) -> bytes:
         return b"".join((b"" if first else b",", view[1:-1], b"\n"))
 
 
-def encode_tables(tables: Iterable[tuple[str, Members]], per_line: int = PER_LINE) -> list[bytes]:
+def encode_tables(
+    tables: Iterable[tuple[str, Members] | tuple[str, Members, int]], per_line: int = PER_LINE
+) -> list[bytes]:
     """Lay tables out as a framed JSON file (see the module docstring).
 
     Args:
-        tables: (table name, its (doc id, document) pairs), in file order.
-        per_line: documents per line.
+        tables: (table name, its (doc id, document) pairs[, documents per
+            line for this table]), in file order.
+        per_line: documents per line, where the table does not say.
 
     Returns:
         The file's bytes, in pieces (joining them is the writer's business).
@@ -159,13 +162,15 @@ def encode_tables(tables: Iterable[tuple[str, Members]], per_line: int = PER_LIN
         orjson.JSONEncodeError: a value is not JSON (a lone surrogate, say).
     """
     pieces = [b"{\n"]
-    for number, (name, members) in enumerate(tables):
+    for number, table in enumerate(tables):
+        name, members = table[0], table[1]
+        limit = table[2] if len(table) == 3 else per_line
         pieces.append(b"".join((b"," if number else b"", orjson.dumps(name), b":{\n")))
         first = True
         chunk: dict[str, Any] = {}
         for key, doc in members:
             chunk[key] = doc
-            if len(chunk) >= per_line:
+            if len(chunk) >= limit:
                 pieces.append(_member_line(chunk, first))
                 first, chunk = False, {}
         if chunk:

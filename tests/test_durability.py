@@ -26,7 +26,7 @@ import orjson
 import pytest
 
 from sources.records import FeedState, Item, Outcome, stable_id
-from store import Store
+from store import Store, database_files
 from tests.feedserver import FeedServer
 from tests.hostile import (
     ROOT,
@@ -108,6 +108,14 @@ def temp_files(db: Path) -> list[Path]:
     return sorted(db.parent.glob(f"{db.name}.tmp-*"))
 
 
+def leftovers(db: Path) -> list[Path]:
+    """Files a write cut short leaves: head temp files, and parts no head names."""
+    parts = db.parent / f"{db.name}.d"
+    named = set(database_files(db)) if db.exists() else set()
+    orphans = [p for p in parts.iterdir() if p not in named] if parts.exists() else []
+    return temp_files(db) + sorted(orphans)
+
+
 def stored_items(db: Path, feed_url: str) -> list[Item]:
     """The feed's items in the database, read as any reader would (empty if none yet)."""
     if not db.exists():
@@ -140,7 +148,7 @@ def test_kill_9_at_random_points_of_big_commits_never_loses_a_finished_round(
         committed = [int(line.split()[1]) for line in child.lines if line.startswith("committed ")]
         finished += committed
         in_flight = (committed[-1] + 1) if committed else next_round
-        mid_write += bool(temp_files(db))
+        mid_write += bool(leftovers(db))
 
         with Store.open(db, readonly=True) as store:
             for round_no in finished:
@@ -151,7 +159,7 @@ def test_kill_9_at_random_points_of_big_commits_never_loses_a_finished_round(
         next_round = in_flight + 1
     # The writer's next open clears what a killed write left behind.
     with Store.open(db):
-        assert not temp_files(db)
+        assert not leftovers(db)
     assert len(finished) >= 6, "the kills came too early to test anything"
     assert mid_write, "no kill landed inside a write: make the rounds bigger"
 
@@ -384,6 +392,7 @@ def test_a_full_disk_loses_nothing_and_says_so_in_one_line(
 ) -> None:
     config, db, url = _good_database(feed_server, tmp_path)
     before = db.read_bytes()
+    every_file = {path: path.read_bytes() for path in database_files(db)}
     filler = "A long dispatch about the state of the talks, repeated to take room. " * 10
     big = rss(
         [Entry(title=f"Bulky {n}", guid=f"bulky-{n}", description=filler) for n in range(200)]
@@ -399,7 +408,8 @@ def test_a_full_disk_loses_nothing_and_says_so_in_one_line(
     assert "cannot write database" in lines[0] and str(db) in lines[0]
     assert "too large" in lines[0].lower() or "no space" in lines[0].lower(), lines[0]
     assert db.read_bytes() == before, "the earlier data was touched"
-    assert not temp_files(db)
+    assert {path: path.read_bytes() for path in database_files(db)} == every_file
+    assert not leftovers(db)
 
     # Room again: the next round stores everything.
     again = poll_once(config, db)
