@@ -419,6 +419,9 @@ class RoundChange:
     """Segments no entry points into any more."""
     items_after: int = 0
     statements_after: int = 0
+    base_after: dict[str, Columns] | None = None
+    """Set by `index_tables`: the new index base, which the catalog is rebuilt on."""
+    refs_after: dict[str, str] | None = None
 
     @property
     def empty(self) -> bool:
@@ -447,21 +450,15 @@ class RoundChange:
         for sid in self.statements_gone:
             refs.pop(sid, None)
         refs.update(self.refs_set)
+        self.base_after, self.refs_after = catalog.columns_after(self), refs
         sids = list(refs)
         chunks = (
-            (
-                str(k),
-                {
-                    "s": sids[start : start + REFS_PER_DOC],
-                    "i": [refs[s] for s in sids[start : start + REFS_PER_DOC]],
-                },
+            (str(k), {"s": part, "i": [refs[s] for s in part]})
+            for k, part in enumerate(
+                sids[start : start + REFS_PER_DOC] for start in range(0, len(sids), REFS_PER_DOC)
             )
-            for k, start in enumerate(range(0, len(sids), REFS_PER_DOC))
         )
-        return [
-            ("feeds", catalog.columns_after(self).items(), 1),
-            ("refs", chunks, 1),
-        ]
+        return [("feeds", self.base_after.items(), 1), ("refs", chunks, 1)]
 
     def statement_tables(self, docs: Mapping[str, Doc]) -> list[tuple[str, Members]]:
         """The statements after the change, as a statements base's tables."""

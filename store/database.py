@@ -852,7 +852,11 @@ class Store(Queries):
         self._parts.remove(written)
 
     def _adopt_change(self, change: RoundChange) -> None:
-        if self._cat is not None:
+        if change.base_after is not None and change.refs_after is not None:
+            # New bases were written: start again from them, so the overlay
+            # of a long-running writer does not grow without end.
+            self._cat = Catalog(change.base_after, {}, change.refs_after)
+        elif self._cat is not None:
             self._cat.apply(change)
         if self._docs is not None:
             for sid in change.statements_gone:

@@ -157,3 +157,63 @@ def test_a_killed_writer_never_leaves_a_damaged_or_partial_database(tmp_path: Pa
         f"\n{RUNS} kills (seed {seed}): {total} rounds confirmed, "
         f"{cut_short} kills left a round's files half written"
     )
+
+
+@pytest.mark.parametrize(
+    ("point", "kept"),
+    [("segment", False), ("catalog", False), ("head", False), ("cleanup", True)],
+)
+def test_a_writer_killed_between_the_files_of_a_round_leaves_the_round_whole_or_absent(
+    tmp_path: Path, point: str, kept: bool
+) -> None:
+    """Killed after the segment, after the catalog delta, before or after the head's rename.
+
+    Until the new head is renamed into place the round is absent and its
+    files are orphans; after it the round is whole and only the clean-up of
+    obsolete parts is left. Either way the next writer opens a database
+    with every finished round, and removes the leftovers.
+    """
+    db = tmp_path / "db.json"
+    items, statements, die_round = 40, 6, 18
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(WRITER),
+            str(db),
+            point,
+            "--rounds",
+            "80",
+            "--items",
+            str(items),
+            "--statements",
+            str(statements),
+            "--die-at",
+            point,
+            "--die-round",
+            str(die_round),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr.decode()
+    done = finished_rounds(bytearray(run.stdout), point)
+    assert done == list(range(len(done))) and len(done) >= die_round, done
+    assert_lock_is_free(db)
+    assert leftovers(db), "the kill left no file of the round behind"
+    with Store.open(db) as store:
+        assert not leftovers(db)
+        for number in done:
+            _, made, said = round_records(point, number, items, statements)
+            assert len(store.known_items(i.id for i in made)) == items, f"round {number} lost"
+            assert all(store.statement(s.id) == s for s in said)
+            assert store.item(made[-1].id) == made[-1]
+        state, made, said = round_records(point, len(done), items, statements)
+        stored = len(store.known_items(i.id for i in made))
+        present = sum(store.statement(s.id) is not None for s in said)
+        assert (stored, present) == ((items, statements) if kept else (0, 0))
+        # The feed's state is the one saved with the last whole round: never
+        # a newer one without its items.
+        last_whole, _, _ = round_records(point, len(done) - 1 + kept, items, statements)
+        assert store.feed_states()[state.url] == last_whole
+        assert store.counts()["items"] == items * (len(done) + kept)
