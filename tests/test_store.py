@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,8 +19,10 @@ from hypothesis import given, settings
 
 from sources.errors import StoreDamagedError, StoreError, StoreLockedError
 from sources.records import FeedState, Item, Outcome, Stance, Statement, stable_id
-from store import SCHEMA_VERSION, Store
+from store import SCHEMA_VERSION, Store, copy_database, database_files
+from store.catalog import MERGE_AT, SEGMENT_ITEMS
 from store.codec import CodecError, from_doc, to_doc
+from store.database import MAX_DELTAS
 from store.storage import move_aside
 from tests import strategies
 
@@ -95,6 +99,25 @@ def said(
     )
     store.commit_round([], [item], [statement], now=NOW)
     return statement
+
+
+def parts_dir(db: Path) -> Path:
+    return db.with_name(db.name + ".d")
+
+
+def part_files(db: Path, kind: str = "") -> list[str]:
+    """Names of the files in the database's parts folder (of one kind, if given)."""
+    folder = parts_dir(db)
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(kind))
+
+
+def file_bytes(db: Path) -> dict[str, bytes]:
+    """Every file of the database (head and parts folder), by name, with its bytes."""
+    found = {db.name: db.read_bytes()} if db.exists() else {}
+    found.update((name, (parts_dir(db) / name).read_bytes()) for name in part_files(db))
+    return found
 
 
 @pytest.fixture
@@ -312,6 +335,7 @@ def test_a_failed_round_leaves_memory_and_file_as_they_were(store: Store, db: Pa
     kept = make_item("kept")
     store.commit_round([], [kept], [make_statement(kept)], now=NOW)
     before = db.read_bytes()
+    every_file = file_bytes(db)
     bad = make_item("bad")
     # orjson refuses lone surrogates: the round fails after it was applied
     # in memory, which must then be rolled back.
@@ -319,6 +343,7 @@ def test_a_failed_round_leaves_memory_and_file_as_they_were(store: Store, db: Pa
     with pytest.raises(StoreError, match="cannot write database"):
         store.commit_round([], [bad], [unwritable], now=NOW)
     assert db.read_bytes() == before
+    assert file_bytes(db) == every_file  # no part written, none left behind
     assert store.item(bad.id) is None
     assert store.counts() == {"feeds": 0, "items": 1, "statements": 1}
     with pytest.raises(CodecError):
@@ -712,3 +737,414 @@ def test_of_statements_published_together_the_items_lead_is_the_position(
         assert [s.claim for s in reader.history("russia", "peacekeeping")] == claims
         if reader is not store:
             reader.close()
+
+
+# --- the files: head, segments, catalog -------------------------------------------------
+
+
+def items_and_statements(
+    tag: str, count: int, *, every: int = 3, fetched: datetime | None = None
+) -> tuple[list[Item], list[Statement]]:
+    """`count` items of one round, with a statement on every `every`-th one."""
+    items = [
+        make_item(
+            f"{tag}-{n}",
+            published=NOW + timedelta(minutes=n),
+            fetched=fetched,
+            feed=f"https://wire{n % 3}.example/rss",
+        )
+        for n in range(count)
+    ]
+    statements = [
+        make_statement(item, claim=f"Claim {n} of {tag}.", stance=list(Stance)[n % 4])
+        for n, item in enumerate(items)
+        if n % every == 0
+    ]
+    return items, statements
+
+
+def answers(store: Store) -> tuple[object, ...]:
+    """What the queries say about a store, to compare two stores or two moments."""
+    positions = store.positions()
+    return (
+        store.counts(),
+        positions,
+        [store.history(p.statement.actor, p.statement.topic) for p in positions],
+        [store.items_of(p.statement.id) for p in positions],
+        store.search("claim", limit=1000),
+        store.feed_health(),
+        {url: store.known_items_of_feed(url) for url in store.feed_states()},
+    )
+
+
+def test_a_round_of_feed_states_only_rewrites_the_head_alone(store: Store, db: Path) -> None:
+    items, statements = items_and_statements("first", 60)
+    store.commit_round([], items, statements, now=NOW)
+    parts = {name: os.stat(parts_dir(db) / name) for name in part_files(db)}
+    contents = file_bytes(db)
+    feed = FeedState(url="https://wire0.example/rss", etag='"v2"', outcome=Outcome.NOT_MODIFIED)
+    # With retirement on: its daily check finds nothing to retire here, and
+    # must not touch a part either.
+    store.commit_round([feed], [], [], now=NOW, retain_days=180)
+    assert part_files(db) == sorted(parts)
+    for name, before in parts.items():
+        after = os.stat(parts_dir(db) / name)
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert db.read_bytes() != contents[db.name]
+    with Store.open(db, readonly=True) as reader:
+        assert reader.feed_states()[feed.url] == feed
+
+
+def test_a_round_of_new_items_adds_files_and_never_rewrites_an_old_segment(
+    store: Store, db: Path
+) -> None:
+    first, first_said = items_and_statements("first", 50)
+    store.commit_round([], first, first_said, now=NOW)
+    old = {name: (parts_dir(db) / name).read_bytes() for name in part_files(db, "seg-")}
+    inodes = {name: os.stat(parts_dir(db) / name).st_ino for name in old}
+    second, second_said = items_and_statements("second", 50)
+    store.commit_round([], second, second_said, now=NOW)
+    assert len(part_files(db, "seg-")) == len(old) + 1
+    for name, content in old.items():
+        assert (parts_dir(db) / name).read_bytes() == content
+        assert os.stat(parts_dir(db) / name).st_ino == inodes[name]
+    with Store.open(db, readonly=True) as reader:
+        assert [reader.item(i.id) for i in first + second] == first + second
+
+
+def test_the_head_names_every_part_and_its_size(store: Store, db: Path) -> None:
+    items, statements = items_and_statements("named", 30)
+    store.commit_round([], items, statements, now=NOW)
+    meta = orjson.loads(db.read_bytes())["meta"]["1"]
+    assert meta["schema"] == SCHEMA_VERSION == 2
+    assert meta["sizes"] == {name: (parts_dir(db) / name).stat().st_size for name in part_files(db)}
+    assert database_files(db) == [db, *(parts_dir(db) / name for name in part_files(db))]
+
+
+def test_opening_reads_no_item_damage_inside_a_segment_shows_when_that_item_is_read(
+    db: Path,
+) -> None:
+    with Store.open(db) as store:
+        early, early_said = items_and_statements("early", 20)
+        store.commit_round([], early, early_said, now=NOW)
+        [early_segment] = part_files(db, "seg-")
+        late, late_said = items_and_statements("late", 20)
+        store.commit_round([], late, late_said, now=NOW)
+    segment = parts_dir(db) / early_segment
+    content = bytearray(segment.read_bytes())
+    middle = len(content) // 2
+    content[middle : middle + 200] = b"\x00" * 200  # same size: only reading finds it
+    segment.write_bytes(bytes(content))
+    head = db.read_bytes()
+
+    with Store.open(db) as store:
+        # Everything but the damaged bodies answers.
+        assert store.counts()["items"] == 40
+        assert len(store.positions()) == 1
+        assert store.known_items([late[0].id]) == {late[0].id: late[0].content_hash}
+        assert [store.item(i.id) for i in late] == late
+        with pytest.raises(StoreDamagedError) as damaged:
+            for item in early:
+                store.item(item.id)
+        message = str(damaged.value)
+        assert early_segment in message and str(db) in message and "\n" not in message
+        # A writer moves the whole database aside at once and refuses the rest.
+        [aside] = _asides(db)
+        assert aside.read_bytes() == head and str(aside) in message
+        assert (parts_dir(db).parent / f"{parts_dir(db).name}.damaged-{aside.name[-16:]}").is_dir()
+        with pytest.raises(StoreDamagedError):
+            store.positions()
+        with pytest.raises(StoreDamagedError):
+            store.commit_round([], [make_item("after")], [], now=NOW)
+    with Store.open(db) as fresh:
+        assert fresh.counts() == {"feeds": 0, "items": 0, "statements": 0}
+
+
+def test_a_reader_finding_damage_in_a_part_leaves_everything_in_place(db: Path) -> None:
+    with Store.open(db) as store:
+        items, statements = items_and_statements("kept", 20)
+        store.commit_round([], items, statements, now=NOW)
+    [delta] = part_files(db, "delta-")
+    path = parts_dir(db) / delta
+    path.write_bytes(b"\x00" * path.stat().st_size)
+    before = file_bytes(db)
+    with Store.open(db, readonly=True) as reader:
+        with pytest.raises(StoreDamagedError, match=f"{delta}.*left in place"):
+            reader.positions()
+    assert file_bytes(db) == before and _asides(db) == []
+
+
+@pytest.mark.parametrize("damage", ["missing-delta", "segment-cut-short", "no-parts-folder"])
+def test_a_part_missing_or_cut_short_is_found_on_open(db: Path, damage: str) -> None:
+    with Store.open(db) as store:
+        items, statements = items_and_statements("whole", 20)
+        store.commit_round([], items, statements, now=NOW)
+    if damage == "missing-delta":
+        (parts_dir(db) / part_files(db, "delta-")[0]).unlink()
+    elif damage == "segment-cut-short":
+        segment = parts_dir(db) / part_files(db, "seg-")[0]
+        segment.write_bytes(segment.read_bytes()[:-10])
+    else:
+        for name in part_files(db):
+            (parts_dir(db) / name).unlink()
+        parts_dir(db).rmdir()
+    before = file_bytes(db)
+    with pytest.raises(StoreDamagedError, match="left in place"):
+        Store.open(db, readonly=True)
+    assert file_bytes(db) == before
+    with pytest.raises(StoreDamagedError) as damaged:
+        Store.open(db)
+    [aside] = _asides(db)
+    assert str(aside) in str(damaged.value) and "part" in str(damaged.value)
+    assert aside.read_bytes() == before[db.name]
+    with Store.open(db, recover=True) as fresh:
+        assert fresh.counts()["items"] == 0
+
+
+def test_parts_no_head_names_are_removed_by_the_next_writer_only(db: Path) -> None:
+    with Store.open(db) as store:
+        items, statements = items_and_statements("kept", 20)
+        store.commit_round([], items, statements, now=NOW)
+    named = part_files(db)
+    orphans = ["seg-999999.json", "delta-999998.json", "index-999997.json"]
+    for name in orphans:
+        (parts_dir(db) / name).write_bytes(b'{"half": ')
+    (parts_dir(db) / "notes.txt").write_text("the user's own file")
+    with Store.open(db, readonly=True) as reader:
+        assert reader.counts()["items"] == 20
+        assert set(orphans) <= set(part_files(db))  # readers never touch the folder
+    with Store.open(db) as store:
+        assert part_files(db) == sorted([*named, "notes.txt"])
+        assert [store.item(i.id) for i in items] == items
+
+
+def test_a_reader_keeps_its_round_while_the_writer_merges_and_compacts(
+    store: Store, db: Path
+) -> None:
+    first, first_said = items_and_statements("first", 30)
+    store.commit_round([], first, first_said, now=NOW)
+    with Store.open(db, readonly=True) as reader:
+        then = answers(store)
+        pinned = set(part_files(db))
+        for r in range(MAX_DELTAS + 4):
+            items, said = items_and_statements(f"later-{r}", 30)
+            store.commit_round([], items, said, now=NOW, replaced_items=[first[r].id])
+        assert not pinned & set(part_files(db)), "every part the reader opened is gone"
+        # The reader reads what its head named, from the files it holds open.
+        assert answers(reader) == then
+        assert [reader.item(i.id) for i in first] == first
+        assert reader.reload() is True
+        assert answers(reader) == answers(store)
+        assert reader.counts()["items"] == 30 * (MAX_DELTAS + 5)
+
+
+def test_readers_opened_while_rounds_are_written_see_whole_rounds(store: Store, db: Path) -> None:
+    per_round, rounds = 30, 3 * MAX_DELTAS
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for r in range(rounds):
+                items, said = items_and_statements(f"round-{r}", per_round, every=6)
+                store.commit_round([], items, said, now=NOW)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    seen = set()
+    try:
+        while writer.is_alive() or len(seen) < 2:
+            with Store.open(db, readonly=True) as reader:
+                counts = reader.counts()
+                whole_rounds, rest = divmod(counts["items"], per_round)
+                assert rest == 0 and counts["statements"] == whole_rounds * 5, counts
+                stored = sum(
+                    len(reader.known_items_of_feed(f"https://wire{n}.example/rss"))
+                    for n in range(3)
+                )
+                assert stored == counts["items"]
+                for position in reader.positions():
+                    assert reader.items_of(position.statement.id)
+                seen.add(whole_rounds)
+            if not writer.is_alive():
+                break
+    finally:
+        writer.join(timeout=60)
+    assert not writer.is_alive() and errors == []
+    assert len(seen) > 1
+
+
+def test_retirement_drops_items_across_segments_and_the_segments_it_empties(db: Path) -> None:
+    long_ago = NOW - timedelta(days=200)
+    with Store.open(db) as store:
+        quiet, _ = items_and_statements("quiet", 40, fetched=long_ago)
+        store.commit_round([], quiet, [], now=NOW)
+        [quiet_segment] = part_files(db, "seg-")
+        quoted, quoted_said = items_and_statements("quoted", 40, fetched=long_ago, every=2)
+        store.commit_round([], quoted, quoted_said, now=NOW)
+        recent, _ = items_and_statements("recent", 40, fetched=NOW - timedelta(days=3))
+        store.commit_round([], recent, [], now=NOW)
+        store.commit_round([], [], [], now=NOW, retain_days=180)
+        kept = [i for i in quoted if any(s.item_id == i.id for s in quoted_said)] + recent
+        assert store.counts()["items"] == len(kept) == 60
+        assert quiet_segment not in part_files(db, "seg-")
+    with Store.open(db, readonly=True) as reader:
+        assert [reader.item(i.id) for i in quiet] == [None] * len(quiet)
+        assert [reader.item(i.id) for i in kept] == kept
+        assert (
+            sum(len(reader.known_items_of_feed(f"https://wire{n}.example/rss")) for n in range(3))
+            == 60
+        )
+
+
+def test_the_daily_retirement_check_is_remembered_across_processes(db: Path) -> None:
+    feed = FeedState(url="https://wire.example/rss", title="Wire")
+    with Store.open(db) as store:
+        store.commit_round([feed], [], [], now=NOW, retain_days=30)
+    stale = make_item("stale", fetched=NOW - timedelta(days=90))
+    with Store.open(db) as store:
+        store.commit_round([feed], [stale], [], now=NOW + timedelta(hours=1), retain_days=30)
+    with Store.open(db) as store:  # a new process the same day: no new scan
+        store.commit_round([feed], [], [], now=NOW + timedelta(hours=2), retain_days=30)
+        assert store.item(stale.id) == stale
+    with Store.open(db) as store:
+        store.commit_round([feed], [], [], now=NOW + timedelta(days=1), retain_days=30)
+        assert store.item(stale.id) is None
+
+
+def test_small_segments_are_merged_and_every_item_stays_readable(db: Path) -> None:
+    made: list[Item] = []
+    with Store.open(db) as store:
+        for r in range(3 * MERGE_AT):
+            items, said = items_and_statements(f"small-{r}", 12)
+            made += items
+            store.commit_round([], items, said, now=NOW)
+            assert len(part_files(db, "seg-")) <= MERGE_AT
+        # An edited item moves to the new segment; its old bytes are garbage.
+        edited = make_item("small-0-0", title="Edited", feed="https://wire0.example/rss")
+        store.commit_round([], [edited], [], now=NOW, replaced_items=[edited.id])
+        made[0] = edited
+        assert [store.item(i.id) for i in made] == made
+    with Store.open(db, readonly=True) as reader:
+        assert [reader.item(i.id) for i in made] == made
+        assert reader.counts()["items"] == len(made)
+
+
+def test_a_round_of_many_items_is_split_into_segments_of_bounded_size(
+    store: Store, db: Path
+) -> None:
+    items = [make_item(f"bulk-{n}") for n in range(SEGMENT_ITEMS + 10)]
+    store.commit_round([], items, [], now=NOW)
+    assert len(part_files(db, "seg-")) == 2
+    assert store.item(items[0].id) == items[0] and store.item(items[-1].id) == items[-1]
+
+
+def test_deltas_are_folded_into_new_bases_and_nothing_is_lost(store: Store, db: Path) -> None:
+    for r in range(MAX_DELTAS + 3):
+        items, said = items_and_statements(f"fold-{r}", 10)
+        store.commit_round([], items, said, now=NOW)
+        assert len(part_files(db, "delta-")) <= MAX_DELTAS
+    # A replaced item's statements and an upserted statement, across the fold.
+    target = items_and_statements("fold-0", 10)[0][0]
+    rewritten = make_statement(target, claim="A new claim.", stance=Stance.SUPPORTS)
+    store.commit_round([], [target], [rewritten], now=NOW, replaced_items=[target.id])
+    assert part_files(db, "index-") and part_files(db, "statements-")
+    expected = answers(store)
+    assert store.statement(rewritten.id) == rewritten
+    assert [s.claim for s in store.history("russia", "peacekeeping") if s.item_id == target.id] == [
+        "A new claim."
+    ]
+    with Store.open(db, readonly=True) as reader:
+        assert answers(reader) == expected
+
+
+def test_a_copy_of_a_database_answers_the_same(store: Store, db: Path, tmp_path: Path) -> None:
+    items, statements = items_and_statements("copied", 40)
+    store.commit_round([FeedState(url="https://wire0.example/rss")], items, statements, now=NOW)
+    copy = tmp_path / "elsewhere" / "copy.json"
+    copy_database(db, copy)
+    with Store.open(copy) as copied:
+        assert answers(copied) == answers(store)
+
+
+# --- schema 1: one file, migrated by the first writer ---------------------------------------
+
+
+def write_schema_1(
+    path: Path, feeds: list[FeedState], items: list[Item], statements: list[Statement]
+) -> bytes:
+    """A database as stancewatch wrote it before schema 2: everything in one file."""
+    content = orjson.dumps(
+        {
+            "meta": {"1": {"schema": 1}},
+            "feeds": {f.url: to_doc(f) for f in feeds},
+            "items": {i.id: to_doc(i) for i in items},
+            "statements": {s.id: to_doc(s) for s in statements},
+        }
+    )
+    path.write_bytes(content)
+    return content
+
+
+def schema_1_records() -> tuple[list[FeedState], list[Item], list[Statement]]:
+    items, statements = items_and_statements("legacy", 45)
+    feeds = [FeedState(url=f"https://wire{n}.example/rss", title=f"Wire {n}") for n in range(3)]
+    return feeds, items, statements
+
+
+def test_a_schema_1_database_is_read_as_it_is_and_migrated_by_the_first_writer(
+    db: Path, tmp_path: Path
+) -> None:
+    feeds, items, statements = schema_1_records()
+    with Store.open(tmp_path / "reference.json") as reference:
+        reference.commit_round(feeds, items, statements, now=NOW)
+        expected = answers(reference)
+    content = write_schema_1(db, feeds, items, statements)
+
+    with Store.open(db, readonly=True) as reader:
+        assert answers(reader) == expected
+        assert [reader.item(i.id) for i in items] == items
+    assert db.read_bytes() == content and not parts_dir(db).exists()
+
+    with Store.open(db) as store:
+        assert orjson.loads(db.read_bytes())["meta"]["1"]["schema"] == SCHEMA_VERSION
+        assert "items" not in orjson.loads(db.read_bytes())
+        assert part_files(db, "seg-") and part_files(db, "statements-")
+        assert answers(store) == expected
+        more, more_said = items_and_statements("after", 6)
+        store.commit_round([], more, more_said, now=NOW)
+    with Store.open(db, readonly=True) as reader:
+        assert [reader.item(i.id) for i in items + more] == items + more
+        assert reader.counts()["items"] == 51
+
+
+def test_a_migration_cut_short_leaves_the_schema_1_file_as_it_was(db: Path) -> None:
+    feeds, items, statements = schema_1_records()
+    content = write_schema_1(db, feeds, items, statements)
+    limit = 2048  # far less than the items' segment: its write fails, as on a full disk
+    code = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+        "from store import Store\n"
+        "try:\n"
+        "    Store.open(sys.argv[1]).close()\n"
+        "except Exception as error:\n"
+        "    print(error)\n"
+        "    sys.exit(3)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(db)],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 3, run.stderr
+    assert "cannot write database" in run.stdout and str(db) in run.stdout
+    assert db.read_bytes() == content
+    assert part_files(db) == []  # what it had written is gone again
+    with Store.open(db) as store:
+        assert [store.item(i.id) for i in items] == items
+        assert store.counts() == {"feeds": 3, "items": 45, "statements": 15}
