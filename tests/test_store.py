@@ -952,7 +952,7 @@ def test_readers_opened_while_rounds_are_written_see_whole_rounds(store: Store, 
 
     writer = threading.Thread(target=write)
     writer.start()
-    seen = set()
+    seen: set[int] = set()
     try:
         while writer.is_alive() or len(seen) < 2:
             with Store.open(db, readonly=True) as reader:
