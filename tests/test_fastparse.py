@@ -67,6 +67,7 @@ def declined(body: bytes | str, headers: dict[str, str] | None = None) -> str:
     assert fast_parse(data, headers or {}, URL, NOW) is None
     reason = _decline_reason(data, headers or {}, URL, NOW)
     assert reason is not None
+    assert not reason.startswith("unexpected"), reason  # a decision, not a crash
     return reason
 
 
