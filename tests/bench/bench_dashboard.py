@@ -184,6 +184,9 @@ async def measure(db: Path, moves: int, size: tuple[int, int]) -> dict[str, floa
     folder = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     try:
         config = load_config(write_config(folder, []))
+        # A copy: the app opens its database as the writer (it may move a file
+        # it cannot read aside), and --big-store's file is shared with bench_poll.py.
+        db = _copy_db(db, folder)
         started = time.perf_counter()
         app = StancewatchApp(config, db, clock=lambda: NOW, poll=False, watch_config=False)
         async with app.run_test(size=size) as pilot:
@@ -926,6 +929,12 @@ def main() -> None:
         help="use bench_poll.py's big store (cached; items with 1-2 kB summaries, as real "
         "feeds give) instead of this script's own (short summaries)",
     )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path("/tmp/stancewatch-bench-cache"),
+        help="where --big-store is kept (bench_poll.py's default)",
+    )
     parser.add_argument("--moves", type=int, default=40)
     parser.add_argument("--size", default="120x40")
     parser.add_argument("--tmux", action="store_true", help="also time a real terminal")
@@ -966,9 +975,7 @@ def main() -> None:
     temp = None
     db = args.db
     if args.big_store:
-        db = build_big_store(
-            Path("/tmp/stancewatch-bench-cache"), args.items, args.statements, seed=6
-        )
+        db = build_big_store(args.cache_dir, args.items, args.statements, seed=6)
     if db is None:
         temp = Path(tempfile.mkdtemp(prefix="bench-dashboard-db-"))
         db = temp / "db.json"
