@@ -54,6 +54,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import os
 import random
 import shutil
@@ -76,7 +77,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from bench_poll import FeedServer, build_big_store, load_average  # noqa: E402 - a sibling
+from bench_poll import FeedServer, load_average  # noqa: E402 - a sibling
 
 from sources.config import _bundled_specs, load_config  # noqa: E402
 from sources.records import (  # noqa: E402
@@ -593,13 +594,71 @@ def _write_bench_config(path: Path, urls: Sequence[str]) -> None:
 
 
 def _copy_db(source: Path, folder: Path) -> Path:
-    """A copy of the database to poll into (a round writes, and the next run wants it new)."""
+    """A copy of the database to poll into (a round writes, and the next run wants it new).
+
+    Through the store's own `copy_database` when it has one (a database is a
+    head file and a folder of parts since schema 2).
+    """
+    import store
+
     target = folder / source.name
-    if source.is_dir():
-        shutil.copytree(source, target)
+    copier = getattr(store, "copy_database", None)
+    if copier is not None:
+        copier(source, target)
     else:
         shutil.copyfile(source, target)
     return target
+
+
+def _db_size(db: Path) -> float:
+    """MiB of the database's files (the head and, since schema 2, its parts)."""
+    import store
+
+    files = getattr(store, "database_files", None)
+    paths = files(db) if files is not None else [db]
+    return sum(path.stat().st_size for path in paths) / 2**20
+
+
+def _digest(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def big_store(cache: Path, n_items: int, n_statements: int, seed: int = 6) -> Path:
+    """bench_poll.py's big store (items with 1-2 kB summaries, as real feeds give), built here.
+
+    Built in place through `Store.open(...).commit_round` and kept in `cache`,
+    keyed by the sizes and the code that writes it, whatever files the store
+    makes of it (a head file and a folder of parts since schema 2).
+    """
+    import gen_feeds
+
+    from store import Store
+
+    key = _digest([ROOT / "store", ROOT / "sources" / "records.py", BENCH / "gen_feeds.py"])
+    folder = cache / f"dashboard-big-{n_items}-{n_statements}-{seed}-{key}"
+    path = folder / "db.json"
+    stamp = folder / "built"
+    # Items are "fetched" in the 60 days before the build: rebuild before they age out.
+    if stamp.exists() and time.time() - stamp.stat().st_mtime < 30 * 86400:
+        return path
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    feeds, items, statements = gen_feeds.big_store_records(n_items, n_statements, now, seed)
+    with Store.open(path) as store:
+        store.commit_round(feeds, items, statements, now=now)
+    stamp.write_text(now.isoformat())
+    print(
+        f"  built the big store ({n_items} items, {n_statements} statements) in "
+        f"{time.perf_counter() - started:.1f} s: {path}",
+        file=sys.stderr,
+    )
+    return path
 
 
 def _check_served(scenario: str, served: dict[str, int], feeds: int, changed: int) -> str | None:
@@ -926,8 +985,8 @@ def main() -> None:
     parser.add_argument(
         "--big-store",
         action="store_true",
-        help="use bench_poll.py's big store (cached; items with 1-2 kB summaries, as real "
-        "feeds give) instead of this script's own (short summaries)",
+        help="use bench_poll.py's big-store records (cached in --cache-dir; items with 1-2 kB "
+        "summaries, as real feeds give) instead of this script's own (short summaries)",
     )
     parser.add_argument(
         "--cache-dir",
@@ -975,7 +1034,7 @@ def main() -> None:
     temp = None
     db = args.db
     if args.big_store:
-        db = build_big_store(args.cache_dir, args.items, args.statements, seed=6)
+        db = big_store(args.cache_dir, args.items, args.statements)
     if db is None:
         temp = Path(tempfile.mkdtemp(prefix="bench-dashboard-db-"))
         db = temp / "db.json"
@@ -988,7 +1047,7 @@ def main() -> None:
             t0 = time.perf_counter()
             build(db, args.items, args.statements)
             print(
-                f"  built in {time.perf_counter() - t0:.1f} s, {db.stat().st_size / 2**20:.0f} MiB",
+                f"  built in {time.perf_counter() - t0:.1f} s, {_db_size(db):.0f} MiB",
                 file=sys.stderr,
             )
         print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
@@ -1017,7 +1076,7 @@ def frames(db: Path, moves_wanted: int, size: tuple[int, int], tmux: bool) -> No
     moves = sorted(result["moves"])  # type: ignore[arg-type]
     print(
         f"database: {result['items']:,} items, {result['statements']:,} statements, "
-        f"{db.stat().st_size / 2**20:.0f} MiB ({width}x{height})"
+        f"{_db_size(db):.0f} MiB ({width}x{height})"
     )
     print(f"first frame: {result['first_frame'] * 1000:.0f} ms")
     print(f"populated:   {result['populated'] * 1000:.0f} ms")
@@ -1036,7 +1095,7 @@ def frames(db: Path, moves_wanted: int, size: tuple[int, int], tmux: bool) -> No
 def stalls(db: Path, runs: int, scenarios: Sequence[str], options: StallOptions) -> None:
     """The poll-round stall scenarios against the loopback server; printed."""
     print(
-        f"\npoll rounds on {db.name} ({db.stat().st_size / 2**20:.0f} MiB), "
+        f"\npoll rounds on {db.name} ({_db_size(db):.0f} MiB), "
         f"200 feeds × 50 items from 127.0.0.1, {options.screen} screen open"
         + (
             f", switch interval {options.switch_interval * 1000:g} ms"
