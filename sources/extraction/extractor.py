@@ -222,29 +222,20 @@ class Extractor:
                 merged.setdefault(key, []).extend((tag, value) for value in values)
         self._scanner: LiteralScanner[tuple[int, Any]] = LiteralScanner(merged)
         self._local = threading.local()
-        self._chains: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], tuple[int, ...]]] = {}
+        # Per literal: the aliases, the topic rules (split by kind once, not
+        # per position) and the cue numbers that start with it.
+        self._chains: dict[str, tuple[tuple[Any, ...], Any, tuple[int, ...]]] = {}
         for key in merged:
             chain = self._scanner.at(key)
+            topic_chain = tuple((k, v) for k, (tag, v) in chain if tag == 1)
             self._chains[key] = (
                 tuple((k, v) for k, (tag, v) in chain if tag == 0),
-                tuple((k, v) for k, (tag, v) in chain if tag == 1),
+                self._topics.prepare(topic_chain) if topic_chain else (),
                 tuple(sorted({v for _, (tag, v) in chain if tag == 2})),
             )
 
     def _scan(self, low: str) -> tuple[list[Any], list[Any], list[tuple[int, tuple[int, ...]]]]:
-        aliases: list[Any] = []
-        topics: list[Any] = []
-        cues: list[tuple[int, tuple[int, ...]]] = []
-        chains = self._chains
-        for position, longest in self._scanner.scan(low):
-            alias_chain, topic_chain, cue_numbers = chains[longest]
-            if alias_chain:
-                aliases.append((position, alias_chain))
-            if topic_chain:
-                topics.append((position, topic_chain))
-            if cue_numbers:
-                cues.append((position, cue_numbers))
-        return aliases, topics, cues
+        return self._scanner.scan_split(low, self._chains)
 
     def _scanned(self, text: str, title: str) -> _Scanned:
         # The poll round tags an item and then extracts from it: the second
@@ -255,7 +246,7 @@ class Extractor:
         whole = _join(title, text)
         low = lower_same_length(whole)
         alias_found, topic_found, cue_found = self._scan(low)
-        hits = self._topics.find(whole, low, topic_found)
+        hits = self._topics.find_prepared(whole, low, topic_found)
         scanned = _Scanned(text, title, whole, low, alias_found, cue_found, hits)
         self._local.last = scanned
         return scanned

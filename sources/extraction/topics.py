@@ -110,8 +110,15 @@ class TopicMatcher:
         self.ids = tuple(topic.id for topic in topics)
         self._prepared: dict[int, tuple[object, _Prepared]] = {}
 
-    def _prepare(self, chain: Sequence[tuple[str, _Rule]]) -> _Prepared:
+    def prepare(self, chain: Sequence[tuple[str, _Rule]]) -> _Prepared:
         """A chain of rules split by kind, each rule once: the per-position loop stays short.
+
+        Args:
+            chain: the rules whose literal starts at one position, as a scanner gives them.
+
+        Returns:
+            (keyword lengths and topics, patterns to try, excludes to try
+            later), as `find_prepared` takes them.
 
         Chains come from a scanner's fixed table, so each is split once; the
         cache holds the chain itself, so an id is never reused while cached.
@@ -157,18 +164,34 @@ class TopicMatcher:
         """
         if low is None:
             low = lower_same_length(text)
-        spans: dict[tuple[str, int], int] = {}
-        excluded: dict[str, list[tuple[int, int]]] = {}
-        pending: list[tuple[_Rule, int]] = []
         if found is None:
             if self._scanner is None:
                 self._scanner = LiteralScanner(self.literals)
             scanner = self._scanner
             found = [(start, scanner.at(longest)) for start, longest in scanner.scan(low)]
+        prepare = self.prepare
+        return self.find_prepared(
+            text, low, [(position, prepare(chain)) for position, chain in found]
+        )
+
+    def find_prepared(
+        self, text: str, low: str, found: Sequence[tuple[int, _Prepared]]
+    ) -> list[TopicHit]:
+        """`find`, given each position's chain already split by `prepare`.
+
+        Args:
+            text: the text to scan.
+            low: `lower_same_length(text)`.
+            found: (position, `prepare(chain)`) for each position a shared scan found.
+
+        Returns:
+            As `find`.
+        """
+        spans: dict[tuple[str, int], int] = {}
+        excluded: dict[str, list[tuple[int, int]]] = {}
+        pending: list[tuple[_Rule, int]] = []
         size = len(low)
-        prepare = self._prepare
-        for position, chain in found:
-            keywords, patterns, excludes = prepare(chain)
+        for position, (keywords, patterns, excludes) in found:
             for length, topic in keywords:
                 end = position + length
                 if end < size and _WORD_CHAR.match(low, end):

@@ -219,7 +219,13 @@ def _soup(rng: random.Random, pieces: list[str], sentences: list[str]) -> str:
         else:
             parts.append(rng.choice(pieces))
     joiners = [" ", " ", " ", "", ", ", ". ", "\n", '" ', " “"]
-    return "".join(p + rng.choice(joiners) for p in parts)
+    text = "".join(p + rng.choice(joiners) for p in parts)
+    if rng.random() < 0.1:
+        # Characters case-insensitive matching takes for other letters: "ſ"
+        # for "s", "ı" and "İ" for "i", the Kelvin sign for "k".
+        odd = {"s": "ſ", "i": "ıİ", "I": "İ", "k": "K", "K": "K"}
+        text = "".join(rng.choice(odd[c]) if c in odd and rng.random() < 0.2 else c for c in text)
+    return text
 
 
 def inputs(items: int, fuzz: int) -> Iterator[tuple[str, str]]:
