@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.extraction import stance
+from sources.extraction import Extractor, load_default_specs, stance
 from sources.extraction.literals import ODD_CASE, case_plain, lowered
 
 _PUNCTUATION_IN_PATTERNS = "’‘“”–—«»„"
@@ -47,6 +47,14 @@ def test_case_insensitive_ascii_matches_the_lower_case_but_for_three_characters(
     assert all(ODD_CASE.fullmatch(c) for c in odd)
 
 
+def test_a_case_insensitive_range_of_letters_matches_the_lower_case_but_for_three() -> None:
+    every, low = _every_character()
+    exact = _starts(re.compile("[a-z]"), low)
+    for cls in ("[A-Z]", "[a-z]"):
+        insensitive = _starts(re.compile(cls, re.IGNORECASE), every)
+        assert {every[i] for i in insensitive ^ exact} == {"\u0130", "\u0131", "\u017f"}
+
+
 def test_lower_casing_keeps_word_space_digit_and_line_characters() -> None:
     every, low = _every_character()
     for cls in (r"\w", r"\s", r"\d", r"."):
@@ -76,12 +84,45 @@ def test_a_lowered_regex_on_lower_cased_text_finds_the_same_spans(text: str) -> 
 
 
 def test_lowered_refuses_what_lower_casing_could_change() -> None:
-    for pattern in (r"(?-i:A)b", r"[A-Z]x", r"é", r"\N{BULLET}"):
+    for pattern in (r"(?-i:A)b", r"[!-Z]", r"é", r"\x41", r"\u00C9", r"[À-ÿ]", r"(a)\1"):
         try:
             lowered(re.compile(pattern, re.IGNORECASE))
         except ValueError:
             continue
         raise AssertionError(pattern)
-    assert lowered(re.compile(r"(?P<Word>EU|U\.S\.)\b\W", re.IGNORECASE)).pattern == (
-        r"(?P<Word>eu|u\.s\.)\b\W"
+    assert lowered(re.compile(r"(?P<Word>EU|U\.S\.)\b\W[A-Z]", re.IGNORECASE)).pattern == (
+        r"(?P<Word>eu|u\.s\.)\b\W[a-z]"
     )
+
+
+_TOPIC_RULES = [
+    rule
+    for chain in Extractor(*load_default_specs())._chains.values()
+    if chain[1]
+    for rule in (*chain[1][1], *chain[1][2])
+]
+_TOPIC_WORDS = st.sampled_from(
+    sorted(
+        {
+            word
+            for rule in _TOPIC_RULES
+            if rule.regex is not None
+            for word in re.findall(r"[A-Za-z][\w'-]*", rule.regex.pattern)
+            if len(word) > 1
+        }
+        | {"’s", "'s", ",", ".", ";", "-", "the", "a", "of", "to", "ſ", "İ", "K"}
+    )
+)
+
+
+@given(st.lists(_TOPIC_WORDS | st.text(max_size=4), max_size=30).map(" ".join))
+@settings(max_examples=150, deadline=None)
+def test_a_lowered_topic_pattern_on_lower_cased_text_finds_the_same_spans(text: str) -> None:
+    if not case_plain(text):
+        return
+    low = text.lower()
+    for rule in _TOPIC_RULES:
+        if rule.fast is not None and rule.regex is not None:
+            assert [m.span() for m in rule.regex.finditer(text)] == [
+                m.span() for m in rule.fast.finditer(low)
+            ], rule.regex.pattern

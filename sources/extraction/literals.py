@@ -307,8 +307,12 @@ def case_plain(text: str) -> bool:
     return text.isascii() or ODD_CASE.search(text) is None
 
 
-_TOKEN = re.compile(r"\\.|\(\?P[<=][^>)]*[>)]|.", re.DOTALL)
-_FLAGS_OFF_I = re.compile(r"\(\?[a-zA-Z]*-[a-zA-Z]*i")
+_TOKEN = re.compile(r"\\.|\(\?P[<=][^>)]*[>)]|\(\?\([^)]*\)|.", re.DOTALL)
+"""An escape, a group name or a conditional's group: kept as written. Else one character."""
+
+
+class _NotLowerable(Exception):
+    """A regex part that lower-casing the pattern could change."""
 
 
 def lowered(regex: re.Pattern[str]) -> re.Pattern[str]:
@@ -322,44 +326,81 @@ def lowered(regex: re.Pattern[str]) -> re.Pattern[str]:
     instead of folding both sides, and tries only the branches of an
     alternation that start with the next character.
 
+    Only characters outside escapes and group names are lower-cased, so
+    the syntax stays the same. The result is then parsed and refused if a
+    literal or a range could still need a case other than lower case: an
+    upper-case or non-ASCII letter (from an escape such as `\\x41`), a range
+    of letters outside a-z, `(?-i:...)`, or a backreference.
+
     Args:
-        regex: a regex compiled with `re.IGNORECASE` whose letters are ASCII.
+        regex: a regex compiled with `re.IGNORECASE`.
 
     Returns:
         The regex without `re.IGNORECASE`, its letters lower-cased.
 
     Raises:
-        ValueError: the regex is not case-insensitive throughout, or has a
-            non-ASCII letter, a named character (`\\N{...}`) or an upper-case
-            letter in a character class, which lower-casing could change.
+        ValueError: the regex is not case-insensitive, or has a part that
+            lower-casing could change (a non-ASCII letter, a range across
+            cases, `(?-i:...)`), or this Python's regex parser is unknown.
     """
-    if not regex.flags & re.IGNORECASE or _FLAGS_OFF_I.search(regex.pattern):
-        raise ValueError(f"not case-insensitive throughout: {regex.pattern!r}")
+    if not regex.flags & re.IGNORECASE or _p is None:
+        raise ValueError(f"cannot lower {regex.pattern!r}")
     pieces: list[str] = []
-    in_class = False
-    class_start = 0
     for match in _TOKEN.finditer(regex.pattern):
         token = match.group()
-        if token.startswith("\\"):
-            if token == "\\N":
-                raise ValueError(f"named character in {regex.pattern!r}")
-            pieces.append(token)
-            continue
-        if len(token) > 1:  # a group name
-            pieces.append(token)
-            continue
-        if in_class:
-            # "]" first in a class ("[]a]", "[^]a]") is a member, not the end.
-            if token == "]" and match.start() > class_start:
-                in_class = False
-            elif token.isupper():
-                raise ValueError(f"upper-case letter in a class of {regex.pattern!r}")
-        elif token == "[":
-            in_class = True
-            class_start = match.end()
-            if regex.pattern.startswith("^", class_start):
-                class_start += 1
-        if not token.isascii() and token.lower() + token.upper() != token + token:
-            raise ValueError(f"non-ASCII letter in {regex.pattern!r}")
-        pieces.append(token.lower())
-    return re.compile("".join(pieces), regex.flags & ~re.IGNORECASE)
+        # Escapes and group names are kept; the parse trees compared below
+        # catch an escape that stands for a letter ("\\x41").
+        pieces.append(token if len(token) > 1 else token.lower())
+    source = "".join(pieces)
+    flags = regex.flags & ~re.IGNORECASE
+    try:
+        _check_lower(_p.parse(source, flags))
+    except (_NotLowerable, re.error, RecursionError) as error:
+        raise ValueError(f"cannot lower {regex.pattern!r}: {error}") from error
+    return re.compile(source, flags)
+
+
+def _check_char(code: int) -> None:
+    char = chr(code)
+    if char.lower() != char or (char.upper() != char and not char.isascii()):
+        raise _NotLowerable(f"letter {char!r}")
+
+
+def _check_lower(items: Any) -> None:
+    """Raise `_NotLowerable` for a literal or range a lower-cased text might not match."""
+    for op, av in items:
+        if op is _c.LITERAL or op is _c.NOT_LITERAL:
+            _check_char(av)
+        elif op is _c.IN:
+            for inner_op, inner_av in av:
+                if inner_op is _c.LITERAL or inner_op is _c.NOT_LITERAL:
+                    _check_char(inner_av)
+                elif inner_op is _c.RANGE:
+                    low, high = inner_av
+                    if high > 127:
+                        raise _NotLowerable("a non-ASCII range")
+                    if any(chr(c).isupper() for c in range(low, high + 1)):
+                        raise _NotLowerable("a range with upper-case letters")
+                elif inner_op is not _c.CATEGORY and inner_op is not _c.NEGATE:
+                    raise _NotLowerable(str(inner_op))
+        elif op is _c.SUBPATTERN:
+            if av[2] & re.IGNORECASE:
+                raise _NotLowerable("(?-i:...)")
+            _check_lower(av[3])
+        elif op is _c.BRANCH:
+            for branch in av[1]:
+                _check_lower(branch)
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            _check_lower(av[2])
+        elif op is _c.ASSERT or op is _c.ASSERT_NOT:
+            _check_lower(av[1])
+        elif op is _c.ATOMIC_GROUP:
+            _check_lower(av)
+        elif op is _c.GROUPREF_EXISTS:
+            _check_lower(av[1])
+            if av[2]:
+                _check_lower(av[2])
+        elif op not in (_c.AT, _c.ANY, _c.CATEGORY):
+            # Not a backreference either: `str.lower` writes a final sigma as
+            # "ς", which a case-insensitive backreference to "Σ" would match.
+            raise _NotLowerable(str(op))

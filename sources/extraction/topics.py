@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sources.extraction.literals import LiteralScanner, literal_prefixes, lower_same_length
+from sources.extraction.literals import (
+    LiteralScanner,
+    case_plain,
+    literal_prefixes,
+    lower_same_length,
+    lowered,
+)
 from sources.records import TopicSpec
 
 _WORD_CHAR = re.compile(r"\w")
@@ -45,6 +51,8 @@ class _Rule:
     """Tells rules apart, so one is tried once per position."""
     anchored: bool = False
     """Matches only at the start of the text: tried once, with `match`."""
+    fast: re.Pattern[str] | None = None
+    """`lowered(regex)`, for the lower-cased text, when the pattern allows it."""
 
 
 _Prepared = tuple[tuple[tuple[int, str], ...], tuple["_Rule", ...], tuple["_Rule", ...]]
@@ -93,7 +101,7 @@ class TopicMatcher:
             for kind, patterns in (("pat", topic.patterns), ("exc", topic.exclude)):
                 for pattern in patterns:
                     regex = _compile(topic.id, pattern)
-                    rule = _Rule(topic.id, kind, regex, number, _anchored(pattern))
+                    rule = _Rule(topic.id, kind, regex, number, _anchored(pattern), _lowered(regex))
                     number += 1
                     prefixes = literal_prefixes(pattern)
                     if prefixes is None:
@@ -175,7 +183,11 @@ class TopicMatcher:
         )
 
     def find_prepared(
-        self, text: str, low: str, found: Sequence[tuple[int, _Prepared]]
+        self,
+        text: str,
+        low: str,
+        found: Sequence[tuple[int, _Prepared]],
+        plain: bool | None = None,
     ) -> list[TopicHit]:
         """`find`, given each position's chain already split by `prepare`.
 
@@ -183,6 +195,7 @@ class TopicMatcher:
             text: the text to scan.
             low: `lower_same_length(text)`.
             found: (position, `prepare(chain)`) for each position a shared scan found.
+            plain: `case_plain(text)`, if the caller has it already.
 
         Returns:
             As `find`.
@@ -191,6 +204,8 @@ class TopicMatcher:
         excluded: dict[str, list[tuple[int, int]]] = {}
         pending: list[tuple[_Rule, int]] = []
         size = len(low)
+        if plain is None:
+            plain = case_plain(text)
         for position, (keywords, patterns, excludes) in found:
             for length, topic in keywords:
                 end = position + length
@@ -198,7 +213,11 @@ class TopicMatcher:
                     continue
                 _keep(spans, topic, position, end)
             for rule in patterns:
-                match = rule.regex.match(text, position)  # type: ignore[union-attr]
+                # The lowered pattern on the lower-cased text: the same spans, faster.
+                if plain and rule.fast is not None:
+                    match = rule.fast.match(low, position)
+                else:
+                    match = rule.regex.match(text, position)  # type: ignore[union-attr]
                 if match is not None and match.end() > match.start():
                     _keep(spans, rule.topic, match.start(), match.end())
             if excludes:
@@ -217,7 +236,10 @@ class TopicMatcher:
         matched_topics = reach.keys()
         for rule, position in pending:
             if position < reach.get(rule.topic, -1) and rule.regex is not None:
-                match = rule.regex.match(text, position)
+                if plain and rule.fast is not None:
+                    match = rule.fast.match(low, position)
+                else:
+                    match = rule.regex.match(text, position)
                 if match is not None and match.end() > match.start():
                     excluded.setdefault(rule.topic, []).append(match.span())
         for topic in matched_topics & self._full_excludes.keys():
@@ -271,6 +293,13 @@ def _compile(topic_id: str, pattern: str) -> re.Pattern[str]:
         return re.compile(_fast_lookarounds(pattern), re.IGNORECASE)
     except re.error as error:
         raise ValueError(f"topic {topic_id!r}: bad pattern {pattern!r}: {error}") from error
+
+
+def _lowered(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    try:
+        return lowered(regex)
+    except ValueError:
+        return None
 
 
 def _keep(spans: dict[tuple[str, int], int], topic: str, start: int, end: int) -> None:
