@@ -40,6 +40,10 @@ Per scenario it prints the medians (min-max) over the runs of: the longest
 stall, the 99th percentile of the lateness, the stalls over 100 ms (the
 issue's target: none), the round (RoundStarted to RoundFinished) and the
 whole window. The server's counters check each round did what its name says.
+On a shared machine a stall can also be other programs keeping this process
+off the CPUs: a stall during which the process got less than half a core is
+marked "starved" and does not count against the target (our own threads
+holding the GIL keep a core busy, so they are never mistaken for it).
 
 What caused each stall over 100 ms: a sampler thread looks at the event
 loop thread's stack (`sys._current_frames()`) every 5 ms while the ticker is
@@ -296,26 +300,34 @@ class LatenessTicker:
     A wake late by x ms means the loop did not get round to this coroutine for
     x ms: it was running one callback (a message handler, a paint), or the
     thread was waiting for the GIL. Either way a keypress would have waited
-    as long.
+    as long. The CPU time this process got meanwhile tells those apart from
+    a third cause, other programs keeping the process off the (shared) CPUs.
     """
 
     def __init__(self) -> None:
-        self.wakes: list[tuple[float, float]] = []
-        """(woke at, late by) in `time.perf_counter()` seconds."""
+        self.wakes: list[tuple[float, float, float]] = []
+        """(woke at, late by, share of a core the process got meanwhile), in seconds."""
         self.heartbeat = time.perf_counter()
 
     async def run(self) -> None:
         """Tick until cancelled."""
         while True:
-            before = time.perf_counter()
+            before, cpu_before = time.perf_counter(), time.process_time()
             await asyncio.sleep(TICK)
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), time.process_time()
             self.heartbeat = now
-            self.wakes.append((now, max(0.0, now - before - TICK)))
+            share = (cpu - cpu_before) / max(now - before, 1e-9)
+            self.wakes.append((now, max(0.0, now - before - TICK), share))
 
-    def window(self, start: float, end: float) -> list[tuple[float, float]]:
+    def window(self, start: float, end: float) -> list[tuple[float, float, float]]:
         """The wakes between two instants."""
-        return [(at, late) for at, late in self.wakes if start <= at <= end]
+        return [wake for wake in self.wakes if start <= wake[0] <= end]
+
+
+STARVED = 0.5
+"""A stall during which the process got less than this share of one core was
+mostly other programs' doing (a GIL held by one of our threads keeps a core
+busy); such stalls are counted apart."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,6 +540,8 @@ class StallCause:
     end: float
     """Seconds into the window the stall ended."""
     length: float
+    share: float
+    """The share of one core the process got during it (see `STARVED`)."""
     culprits: list[tuple[str, int]]
     """The loop thread's most frequent frames while stalled: (culprit, samples)."""
     traced: list[tuple[str, str, float, float]]
@@ -546,8 +560,8 @@ class RoundFigures:
     round: float
     """Seconds from RoundStarted to RoundFinished."""
     lateness: list[float]
-    stalls: list[tuple[float, float]]
-    """(seconds into the window the stall ended, its length) for stalls over 100 ms."""
+    stalls: list[tuple[float, float, float]]
+    """(seconds into the window the stall ended, its length, CPU share) for stalls over 100 ms."""
     causes: list[StallCause]
     """Stalls over 100 ms (or --explain's limit) and what was seen during each."""
     served: dict[str, int]
@@ -556,6 +570,11 @@ class RoundFigures:
     traced: list[tuple[str, int, float, float]] = field(default_factory=list)
     """With --trace: (function, calls, total s, longest s) of the traced calls in the window."""
     problem: str | None = None
+
+    @property
+    def starved(self) -> int:
+        """Stalls over 100 ms during which other programs had the CPUs (see `STARVED`)."""
+        return sum(1 for _, _, share in self.stalls if share < STARVED)
 
     @property
     def longest(self) -> float:
@@ -763,17 +782,19 @@ class PollSession:
             if k != "state"
         }
         wakes = self.ticker.window(start, end)
-        lateness = [late for _, late in wakes]
-        stalls = [(at - start, late) for at, late in wakes if late > STALL_TARGET]
+        lateness = [late for _, late, _ in wakes]
+        stalls = [(at - start, late, share) for at, late, share in wakes if late > STALL_TARGET]
         causes = []
         evidence: list[StackSample] = []
-        for at, late in [(at - start, late) for at, late in wakes if late > self.explain_over]:
+        for at, late, share in [
+            (at - start, late, share) for at, late, share in wakes if late > self.explain_over
+        ]:
             span = (start + at - late - TICK, start + at)
             samples = self.sampler.during(*span)
             evidence += samples
             traced = self.tracer.overlapping(*span)[:6] if self.tracer is not None else []
             counted = Counter(culprit(s) for s in samples).most_common(3)
-            causes.append(StallCause(at, late, counted, traced))
+            causes.append(StallCause(at, late, share, counted, traced))
         figures = RoundFigures(
             scenario=scenario,
             run=run,
@@ -797,7 +818,8 @@ def _print_round(figures: RoundFigures, verbose: bool) -> None:
     print(
         f"  {figures.scenario:<8} run {figures.run}: longest stall "
         f"{figures.longest * 1000:5.0f} ms, p99 {figures.p99 * 1000:4.0f} ms, "
-        f"{len(figures.stalls)} over {STALL_TARGET * 1000:.0f} ms; round "
+        f"{len(figures.stalls)} over {STALL_TARGET * 1000:.0f} ms"
+        f"{f' ({figures.starved} starved)' if figures.starved else ''}; round "
         f"{figures.round:5.2f} s, window {figures.window:5.2f} s; load {figures.load:.2f}; "
         f"200/304 {figures.served.get('status_200', 0)}/{figures.served.get('status_304', 0)}"
         f"{flag}",
@@ -813,7 +835,11 @@ def _print_round(figures: RoundFigures, verbose: bool) -> None:
             )
         )
     for cause in figures.causes:
-        print(f"      stall {cause.length * 1000:.0f} ms ending at +{cause.end:.2f} s:")
+        print(
+            f"      stall {cause.length * 1000:.0f} ms ending at +{cause.end:.2f} s "
+            f"(the process ran {cause.share:.0%} of a core meanwhile"
+            f"{': other programs had the CPUs' if cause.share < STARVED else ''}):"
+        )
         for where, n in cause.culprits or [("(no sample: the sampler did not run)", 0)]:
             print(f"        {n:3d}× {where}")
         for thread, label, length, overlap in cause.traced:
@@ -965,7 +991,10 @@ def summarise_stalls(results: Sequence[RoundFigures]) -> None:
             )
 
         over = [float(len(r.stalls)) for r in good]
-        verdict = "ok" if statistics.median(over) == 0 and max(over) == 0 else "MISSED"
+        ours = [float(len(r.stalls) - r.starved) for r in good]
+        verdict = "ok" if max(ours) == 0 else "MISSED"
+        if max(over) > max(ours):
+            verdict += f", {sum(r.starved for r in good)} stalls over 100 ms while starved"
         print(
             f"  {scenario:<8} longest {spread([r.longest for r in good])} ms, "
             f"p99 {spread([r.p99 for r in good])} ms, "
