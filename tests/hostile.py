@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 import orjson
 
 from sources.records import FeedState, Item, stable_id
-from store.codec import from_doc
+from store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -178,21 +178,17 @@ def feed_lines(stdout: str) -> dict[str, str]:
 
 
 def stored_items(db: Path, feed_url: str | None = None) -> list[Item]:
-    """Every item in the database file (of one feed, if given), decoded.
-
-    Tests read the file directly because the query API has no "items of a
-    feed" (the TUI never needs one); the layout is documented in
-    `store/database.py`.
-    """
-    data = orjson.loads(db.read_bytes())
-    items = [from_doc(Item, doc) for doc in data.get("items", {}).values()]
-    return [i for i in items if feed_url is None or i.feed_url == feed_url]
+    """Every stored item (of one feed, if given), read as the dashboard reads them."""
+    with Store.open(db, readonly=True) as store:
+        urls = [feed_url] if feed_url is not None else list(store.feed_states())
+        found = [store.item(i) for url in urls for i in store.known_items_of_feed(url)]
+    return [item for item in found if item is not None]
 
 
 def stored_feeds(db: Path) -> dict[str, FeedState]:
-    """Every feed state in the database file, by URL."""
-    data = orjson.loads(db.read_bytes())
-    return {url: from_doc(FeedState, doc) for url, doc in data.get("feeds", {}).items()}
+    """Every feed state in the database, by URL."""
+    with Store.open(db, readonly=True) as store:
+        return store.feed_states()
 
 
 # --- checks ----------------------------------------------------------------------------
