@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sources.clean import (
     clamp_date,
@@ -236,3 +238,18 @@ def test_a_hard_wrapped_description_reads_as_one_sentence() -> None:
 def test_a_blank_line_in_a_plain_description_stays_a_paragraph_break() -> None:
     assert html_to_text("First paragraph.\n\nSecond one.") == "First paragraph.\n\nSecond one."
     assert html_to_text("First line<br>\nsecond line") == "First line\nsecond line"
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\n\r\u00a0\u2003\u3000\x0b\x0c\x1c\x85\u2028.")))
+def test_fold_whitespace_gives_one_space_for_every_blank_run(text: str) -> None:
+    # The definition, written the slow way: every run of non-newline
+    # whitespace becomes one space, then newline runs fold.
+    blank_runs_folded = re.sub(r"[^\S\n]+", " ", text)
+    assert fold_whitespace(text) == fold_whitespace_reference(blank_runs_folded)
+
+
+def fold_whitespace_reference(text: str) -> str:
+    def newline_run(match: re.Match[str]) -> str:
+        return "\n\n" if match.group().count("\n") > 1 else "\n"
+
+    return re.sub(r" ?\n[\s]*", newline_run, text).strip()
