@@ -414,9 +414,14 @@ def _entry(raw: Any, url: str, now: datetime) -> ParsedEntry | None:
     link = _link(raw, url)
     if not (title or summary or link):
         return None
+    # `dict.get` for updated_parsed: feedparser's own `get` maps a missing
+    # one to published_parsed with a DeprecationWarning; here published_parsed
+    # was already found empty, so the answer is the same, without the warning.
     published = clamp_date(
         to_utc(
-            raw.get("published_parsed") or raw.get("updated_parsed") or raw.get("created_parsed")
+            raw.get("published_parsed")
+            or dict.get(raw, "updated_parsed")
+            or raw.get("created_parsed")
         ),
         now,
     )
