@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -240,6 +241,7 @@ def test_a_blank_line_in_a_plain_description_stays_a_paragraph_break() -> None:
     assert html_to_text("First line<br>\nsecond line") == "First line\nsecond line"
 
 
+@settings(max_examples=500)
 @given(st.text(alphabet=st.sampled_from("ab \t\n\r\u00a0\u2003\u3000\x0b\x0c\x1c\x85\u2028.")))
 def test_fold_whitespace_gives_one_space_for_every_blank_run(text: str) -> None:
     # The definition, written the slow way: every run of non-newline
@@ -253,3 +255,11 @@ def fold_whitespace_reference(text: str) -> str:
         return "\n\n" if match.group().count("\n") > 1 else "\n"
 
     return re.sub(r" ?\n[\s]*", newline_run, text).strip()
+
+
+def test_the_odd_blank_class_is_every_whitespace_but_space_and_newline() -> None:
+    from sources.clean import _ODD_BLANK
+
+    odd = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()} - {" ", "\n"}
+    matched = {chr(c) for c in range(sys.maxunicode + 1) if _ODD_BLANK.fullmatch(chr(c))}
+    assert matched == odd
