@@ -13,7 +13,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.extraction import Extractor, load_default_specs, stance
+from sources.extraction import Extractor, extractor, load_default_specs, stance
+from sources.extraction.cues import FINDER
 from sources.extraction.literals import ODD_CASE, case_plain, lowered
 
 _PUNCTUATION_IN_PATTERNS = "’‘“”–—«»„"
@@ -62,25 +63,54 @@ def test_lower_casing_keeps_word_space_digit_and_line_characters() -> None:
         assert _starts(regex, every) == _starts(regex, low), cls
 
 
-_CLAIM_WORDS = st.sampled_from(
-    """only if unless until provided that as long as without approval mandate not no never
-    support supports reject rejected opposes backing considering could be an option but while
-    and instead; : , - – ” " ’s n't don't EU Ukraine Kyiv U.S. US on the table off ready
-    willing Sanctions CEASEFIRE ſ ı İ K ß Σ é""".split()
-)
+def _regex_words(patterns: list[str]) -> list[str]:
+    return sorted(
+        {w for p in patterns for w in re.findall(r"[A-Za-z][\w'-]*", p) if len(w) > 1}
+        | {"’s", "'s", ",", ".", ";", ":", "-", "–", "”", '"', "n't", "the", "a", "of", "to"}
+        | {"Lavrov", "Kyiv", "EU", "US", "U.S.", "ſ", "ı", "İ", "\u212a", "ß", "Σ", "é"}
+    )
 
 
-@given(st.lists(_CLAIM_WORDS | st.text(max_size=6), max_size=40).map(" ".join))
-@settings(max_examples=400, deadline=None)
-def test_a_lowered_regex_on_lower_cased_text_finds_the_same_spans(text: str) -> None:
+_PAIRS: list[tuple[re.Pattern[str], re.Pattern[str], bool]] = [
+    *(
+        (written, fast, True)
+        for written, fast in zip(stance._AS_WRITTEN, stance._LOWERED, strict=True)
+    ),
+    *(
+        (written, fast, True)
+        for written, fast in zip(extractor._AS_WRITTEN, extractor._LOWERED, strict=True)
+    ),
+    *(
+        (written, fast, on_low)
+        for written, (fast, on_low) in zip(FINDER._regexes, FINDER._plain, strict=True)
+    ),
+]
+"""(regex as written, its fast form, whether the fast form runs over the lower-cased text)."""
+_PAIR_WORDS = st.sampled_from(_regex_words([w.pattern for w, _, _ in _PAIRS]))
+
+
+@functools.cache
+def _around(regex: re.Pattern[str], words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Text holding matches of the regex among other words and odd characters."""
+    if len(regex.pattern) > 2000:
+        # Generating from a long alternation takes seconds per example: its
+        # words, drawn at random, reach it well enough.
+        return st.lists(words | st.text(max_size=4), min_size=1, max_size=40).map(" ".join)
+    piece = st.from_regex(regex) | words | st.text(max_size=4)
+    return st.lists(piece, min_size=1, max_size=8).map(" ".join)
+
+
+@given(data=st.data())
+@settings(max_examples=600, deadline=None)
+def test_a_lowered_regex_on_lower_cased_text_finds_the_same_spans(data: st.DataObject) -> None:
+    written, fast, on_low = data.draw(st.sampled_from(_PAIRS))
+    text = data.draw(_around(written, _PAIR_WORDS))
     if not case_plain(text):
         return
     low = text.lower()
-    for regex in (stance._CONDITION, stance._ONLY_LATER, stance._CLAUSE_BREAK, stance._POLARITY):
-        fast = lowered(regex)
-        assert [(m.span(), m.regs, m.lastgroup) for m in regex.finditer(text)] == [
-            (m.span(), m.regs, m.lastgroup) for m in fast.finditer(low)
-        ]
+    assert [(m.regs, m.lastgroup) for m in written.finditer(text)] == [
+        (m.regs, m.lastgroup) for m in fast.finditer(low if on_low else text)
+    ]
 
 
 def test_lowered_refuses_what_lower_casing_could_change() -> None:
@@ -102,27 +132,35 @@ _TOPIC_RULES = [
     for rule in (*chain[1][1], *chain[1][2])
 ]
 _TOPIC_WORDS = st.sampled_from(
-    sorted(
-        {
-            word
-            for rule in _TOPIC_RULES
-            if rule.regex is not None
-            for word in re.findall(r"[A-Za-z][\w'-]*", rule.regex.pattern)
-            if len(word) > 1
-        }
-        | {"’s", "'s", ",", ".", ";", "-", "the", "a", "of", "to", "ſ", "İ", "K"}
-    )
+    _regex_words([rule.regex.pattern for rule in _TOPIC_RULES if rule.regex is not None])
 )
 
 
-@given(st.lists(_TOPIC_WORDS | st.text(max_size=4), max_size=30).map(" ".join))
-@settings(max_examples=150, deadline=None)
-def test_a_lowered_topic_pattern_on_lower_cased_text_finds_the_same_spans(text: str) -> None:
+@given(data=st.data())
+@settings(max_examples=400, deadline=None)
+def test_a_lowered_topic_pattern_on_lower_cased_text_finds_the_same_spans(
+    data: st.DataObject,
+) -> None:
+    rule = data.draw(st.sampled_from([r for r in _TOPIC_RULES if r.fast is not None]))
+    text = data.draw(_around(rule.regex, _TOPIC_WORDS))
     if not case_plain(text):
         return
     low = text.lower()
-    for rule in _TOPIC_RULES:
-        if rule.fast is not None and rule.regex is not None:
-            assert [m.span() for m in rule.regex.finditer(text)] == [
-                m.span() for m in rule.fast.finditer(low)
-            ], rule.regex.pattern
+    assert [m.span() for m in rule.regex.finditer(text)] == [
+        m.span() for m in rule.fast.finditer(low)
+    ]
+
+
+_KEY = extractor._ANAPHORA_HEADS | extractor._CARRY_PRONOUNS | extractor._ROLE_HEADS
+
+
+@given(
+    st.lists(
+        st.sampled_from(sorted(_KEY)) | st.sampled_from(["-", "’", "'", ".", " ", "x", "İ"]),
+        max_size=30,
+    ).map("".join)
+    | st.lists(st.sampled_from(sorted(_KEY)) | st.text(max_size=5), max_size=20).map(" ".join)
+)
+@settings(max_examples=400, deadline=None)
+def test_the_key_words_of_a_sentence_are_its_tokens_in_the_three_sets(text: str) -> None:
+    assert extractor._words(text) == set(re.split(r"[^\w-]+", text.lower())) & _KEY

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from sources.extraction.lexicon import CUES, CueKind
-from sources.extraction.literals import LiteralScanner, literal_prefixes
+from sources.extraction.literals import LiteralScanner, literal_prefixes, lowered
 
 
 class CueMatch(NamedTuple):
@@ -43,6 +43,11 @@ class CueFinder:
                 continue
             for prefix in prefixes:
                 entries.setdefault(prefix, []).append(number)
+        # For lower-cased text that `case_plain` allows: the same matches,
+        # faster. A cue with a case-sensitive part runs over the text as written.
+        self._plain: list[tuple[re.Pattern[str], bool]] = [
+            _lowered_or(regex) for regex in self._regexes
+        ]
         self.literals: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in entries.items()}
         """Lower-case first words -> cue numbers, for a scanner shared with aliases and topics."""
         self._scanner: LiteralScanner[int] | None = None
@@ -62,6 +67,7 @@ class CueFinder:
         start: int,
         end: int,
         found: Sequence[tuple[int, Sequence[int]]] | None = None,
+        plain: bool = False,
     ) -> Iterator[CueMatch]:
         """Cues in `text[start:end]`, left to right, not overlapping.
 
@@ -72,6 +78,8 @@ class CueFinder:
             end: where to stop.
             found: what a shared scan found: (position, cue numbers to try
                 there, in lexicon order), covering at least `start:end`.
+            plain: `case_plain(text)`, and `low` is `text.lower()`: the cues
+                run lowered over `low`.
 
         Yields:
             Each cue with its kind and polarity.
@@ -85,14 +93,20 @@ class CueFinder:
                 for position, longest in scanner.scan(low, start, end)
             ]
         matched: list[tuple[int, int, int]] = []
-        low_index = bisect.bisect_left(found, start, key=lambda item: item[0])
-        for position, numbers in found[low_index:]:
+        regexes = self._regexes
+        lowered_regexes = self._plain
+        for index in range(bisect.bisect_left(found, start, key=_position), len(found)):
+            position, numbers = found[index]
             if position >= end:
                 break
             if position and text[position - 1] in "’'" and text[position].isalpha():
                 continue  # "Russia's", "don't": not a word of its own
             for number in numbers:
-                match = self._regexes[number].match(text, position, end)
+                if plain:
+                    regex, on_low = lowered_regexes[number]
+                    match = regex.match(low if on_low else text, position, end)
+                else:
+                    match = regexes[number].match(text, position, end)
                 if match is not None:
                     matched.append((position, match.end(), number))
                     break
@@ -108,6 +122,18 @@ class CueFinder:
             taken_until = cue_end
             _, kind, polarity = CUES[number]
             yield CueMatch(cue_start, cue_end, text[cue_start:cue_end], kind, polarity)
+
+
+def _position(item: tuple[int, Sequence[int]]) -> int:
+    return item[0]
+
+
+def _lowered_or(regex: re.Pattern[str]) -> tuple[re.Pattern[str], bool]:
+    """The lowered regex and True, or the regex itself and False when it cannot be lowered."""
+    try:
+        return lowered(regex), True
+    except ValueError:
+        return regex, False
 
 
 FINDER = CueFinder()

@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sources.extraction.actors import AliasIndex, Mention, role_groups
 from sources.extraction.cues import FINDER
@@ -29,10 +29,11 @@ from sources.extraction.lexicon import (
     ROLE_NOUNS,
     CueKind,
 )
-from sources.extraction.literals import LiteralScanner, lower_same_length
+from sources.extraction.literals import LiteralScanner, case_plain, lower_same_length, lowered
 from sources.extraction.sentences import Sentence, split_sentences
 from sources.extraction.stance import CueInfo, judge
 from sources.extraction.topics import TopicHit, TopicMatcher
+from sources.extraction.trie import trie_pattern
 from sources.records import ActorSpec, Extraction, PersonSpec, TopicSpec
 
 MAX_CHARS = 50_000
@@ -113,7 +114,6 @@ _CARRY_HINT = re.compile(
     re.IGNORECASE,
 )
 """A reference back to an earlier speaker; only then are earlier sentences attributed."""
-_WORD_SPLIT = re.compile(r"[^\w-]+")
 _CARRY_PRONOUNS = frozenset(("he", "she", "they", "we"))
 _ROLE_HEADS = frozenset(
     """minister ministers president presidents premier chancellor leader leaders envoy envoys
@@ -130,6 +130,28 @@ _ANAPHORA_HEADS = frozenset(
 )
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
+_KEY_WORDS = re.compile(
+    r"(?<![\w-])(?:"
+    + trie_pattern(sorted(_ANAPHORA_HEADS | _CARRY_PRONOUNS | _ROLE_HEADS))
+    + r")(?![\w-])"
+)
+"""The words of the three sets above that a lower-cased sentence holds, as whole tokens:
+the same as splitting it at non-word, non-hyphen runs and keeping those words, at half
+the cost."""
+
+
+class _Regexes(NamedTuple):
+    """Case-insensitive regexes run over item text, as written or lowered."""
+
+    temporal_before: re.Pattern[str]
+    subordinate_before: re.Pattern[str]
+    carry_hint: re.Pattern[str]
+    anaphora: re.Pattern[str]
+
+
+_AS_WRITTEN = _Regexes(_TEMPORAL_BEFORE, _SUBORDINATE_BEFORE, _CARRY_HINT, _ANAPHORA)
+_LOWERED = _Regexes(*(lowered(regex) for regex in _AS_WRITTEN))
+"""For the lower-cased text of an item that `case_plain` allows: the same spans, faster."""
 
 
 @dataclass(slots=True)
@@ -171,6 +193,9 @@ class _Context:
     mention_starts: list[int]
     hits: list[TopicHit]
     hit_starts: list[int]
+    subject: str
+    """What the `rx` regexes run over: `low` when `case_plain(text)`, else `text`."""
+    rx: _Regexes
     last_subject: tuple[_Subject, int] | None = None
     sentence_topics: dict[int, list[TopicHit]] = field(default_factory=dict)
 
@@ -186,6 +211,8 @@ class _Scanned:
     alias_found: list[Any]
     cue_found: list[tuple[int, tuple[int, ...]]]
     hits: list[TopicHit]
+    plain: bool
+    """`case_plain(whole)`: lowered regexes may run over `low`."""
     mentions: list[Mention] | None = None
     """Found on first use: `extract` on an item without topic words never needs them."""
 
@@ -246,8 +273,9 @@ class Extractor:
         whole = _join(title, text)
         low = lower_same_length(whole)
         alias_found, topic_found, cue_found = self._scan(low)
-        hits = self._topics.find_prepared(whole, low, topic_found)
-        scanned = _Scanned(text, title, whole, low, alias_found, cue_found, hits)
+        plain = case_plain(whole)
+        hits = self._topics.find_prepared(whole, low, topic_found, plain)
+        scanned = _Scanned(text, title, whole, low, alias_found, cue_found, hits, plain)
         self._local.last = scanned
         return scanned
 
@@ -342,6 +370,8 @@ class Extractor:
             [m.start for m in mentions],
             hits,
             [h.start for h in hits],
+            low if scanned.plain else whole,
+            _LOWERED if scanned.plain else _AS_WRITTEN,
         )
         # Attribution runs only where a statement can come out: sentences with
         # topic words, the one after them if it points back ("rejected the
@@ -362,13 +392,14 @@ class Extractor:
                 following = index + 1
                 if following < len(sentences):
                     words[following] = _words(sentences[following].text)
-                    if _points_back(sentences[following].text, words[following]):
+                    if _points_back(ctx, sentences[following], words[following]):
                         wanted.add(following)
         for index in range(len(sentences) - 1, 0, -1):
             if index in wanted and (
                 sentences[index].text[:1] in _QUOTE_CHARS
                 or _refers_back(
-                    sentences[index].text,
+                    ctx,
+                    sentences[index],
                     words[index] if index in words else _words(sentences[index].text),
                 )
             ):
@@ -415,7 +446,7 @@ class Extractor:
     def _attribute(self, ctx: _Context, index: int, sentence: Sentence) -> list[_Attribution]:
         text = ctx.text
         s_start, s_end = sentence.start, sentence.end
-        cues = self._cues(text, ctx.low, s_start, s_end, ctx.cue_found)
+        cues = self._cues(text, ctx.low, s_start, s_end, ctx.cue_found, ctx.rx is _LOWERED)
         opener = _FOR_SPEAKER.match(sentence.text)
         if not cues and not sentence.headline and opener is None:
             return []  # nothing attributes anything here: the common case, kept cheap
@@ -466,9 +497,10 @@ class Extractor:
         start: int,
         end: int,
         found: list[tuple[int, tuple[int, ...]]],
+        plain: bool,
     ) -> list[_Cue]:
         cues: list[_Cue] = []
-        for match in FINDER.find(text, low, start, end, found):
+        for match in FINDER.find(text, low, start, end, found, plain):
             kind = match.kind
             cue_start = match.start
             before = text[max(start, cue_start - 40) : cue_start]
@@ -624,8 +656,8 @@ class Extractor:
         )
         if nearest is not None and pronoun is None and role is None:
             if len(gap_clean) <= _SUBJECT_GAP and not _breaks_subject(gap_clean):
-                if _SUBORDINATE_BEFORE.search(
-                    text, max(sentence.start, nearest.start - 60), nearest.start
+                if ctx.rx.subordinate_before.search(
+                    ctx.subject, max(sentence.start, nearest.start - 60), nearest.start
                 ):
                     return []
                 subject = self._subject_of(ctx, nearest, nearest.start)
@@ -633,8 +665,8 @@ class Extractor:
         if pronoun is not None or role is not None:
             if pronoun is not None:
                 at_pronoun = pronoun_at
-                if _SUBORDINATE_BEFORE.search(
-                    text, max(sentence.start, at_pronoun - 60), at_pronoun
+                if ctx.rx.subordinate_before.search(
+                    ctx.subject, max(sentence.start, at_pronoun - 60), at_pronoun
                 ):
                     # "... when he commits to a truce": a supposition, not a statement.
                     return []
@@ -880,8 +912,8 @@ class Extractor:
         topic_hits: dict[str, list[TopicHit]] = {}
         for a, b in spans:
             for hit in self._hits_in(ctx, a, b):
-                if hit.end <= b and not _TEMPORAL_BEFORE.search(
-                    text[max(a, hit.start - 60) : hit.start]
+                if hit.end <= b and not ctx.rx.temporal_before.search(
+                    ctx.subject[max(a, hit.start - 60) : hit.start]
                 ):
                     topic_hits.setdefault(hit.topic, []).append(hit)
         if topic_hits:
@@ -909,7 +941,7 @@ class Extractor:
         for topic, hits in topic_hits.items():
             if inherited:
                 local = []
-                anchor = _ANAPHORA.search(claim)
+                anchor = ctx.rx.anaphora.search(" ".join(ctx.subject[a:b] for a, b in spans))
                 if anchor is not None:
                     local = [(anchor.start(), anchor.end())]
             else:
@@ -945,8 +977,8 @@ class Extractor:
         self, ctx: _Context, index: int, sentence: Sentence, spans: list[tuple[int, int]]
     ) -> dict[str, list[TopicHit]]:
         # "Kiev rejected the initiative": the topic is the previous sentence's.
-        claim = " ".join(ctx.text[a:b] for a, b in spans)
-        if not _ANAPHORA.search(claim):
+        claim = " ".join(ctx.subject[a:b] for a, b in spans)
+        if not ctx.rx.anaphora.search(claim):
             return {}
         for back in (index - 1, index):
             hits = ctx.sentence_topics.get(back)
@@ -968,19 +1000,24 @@ _NP_STOP = re.compile(r"[,;:.!?\"“”]|\s(?:that|who|which|on|in|at|as|said|sa
 
 
 def _words(text: str) -> set[str]:
-    return set(_WORD_SPLIT.split(text.lower()))
+    # Only ever compared with the three word sets: the others are not kept.
+    return set(_KEY_WORDS.findall(text.lower()))
 
 
-def _points_back(text: str, words: set[str]) -> bool:
+def _points_back(ctx: _Context, sentence: Sentence, words: set[str]) -> bool:
     """ "Kiev rejected the initiative": a noun phrase standing for an earlier topic."""
-    return not _ANAPHORA_HEADS.isdisjoint(words) and bool(_ANAPHORA.search(text))
+    return not _ANAPHORA_HEADS.isdisjoint(words) and bool(
+        ctx.rx.anaphora.search(ctx.subject[sentence.start : sentence.end])
+    )
 
 
-def _refers_back(text: str, words: set[str]) -> bool:
+def _refers_back(ctx: _Context, sentence: Sentence, words: set[str]) -> bool:
     """ "He warned", "the minister added": a subject standing for an earlier speaker."""
     if not _CARRY_PRONOUNS.isdisjoint(words):
         return True
-    return not _ROLE_HEADS.isdisjoint(words) and bool(_CARRY_HINT.search(text))
+    return not _ROLE_HEADS.isdisjoint(words) and bool(
+        ctx.rx.carry_hint.search(ctx.subject[sentence.start : sentence.end])
+    )
 
 
 def _join(title: str, text: str) -> str:

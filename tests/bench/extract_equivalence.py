@@ -187,12 +187,22 @@ def _lexicon_words() -> list[str]:
     from sources.extraction import lexicon
 
     words: set[str] = set()
-    for name in dir(lexicon):
-        value = getattr(lexicon, name)
+
+    def add(value: Any) -> None:
         if isinstance(value, str):
+            # Words of regexes too: "(?:said|told)" gives "said" and "told".
             words.update(w for w in re.findall(r"[A-Za-z][\w'-]*", value) if len(w) > 1)
-        elif isinstance(value, frozenset):
-            words.update(str(w) for w in value)
+        elif isinstance(value, frozenset | tuple | list):
+            for item in value:
+                add(item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                add(key)
+                add(item)
+
+    for name in dir(lexicon):
+        if not name.startswith("_"):
+            add(getattr(lexicon, name))
     actors, topics = load_default_specs()
     for actor in actors:
         words.update((actor.name, *actor.aliases))
@@ -200,6 +210,7 @@ def _lexicon_words() -> list[str]:
             words.update((person.name, *person.aliases, person.role))
     for topic in topics:
         words.update(topic.keywords)
+        add((topic.patterns, topic.exclude))
     return sorted(w for w in words if w)
 
 
