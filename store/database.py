@@ -1051,7 +1051,8 @@ def copy_database(source: Path | str, target: Path | str) -> None:
 
     Args:
         source: the database to copy.
-        target: the new database's head file (its folder is created).
+        target: the new database's head file (its folder is created). It
+            must not be a database in use: its parts are overwritten.
 
     Raises:
         StoreError: a file cannot be read or written.

@@ -222,7 +222,9 @@ def test_every_record_kind_reads_back_the_same_after_reopening(db: Path) -> None
         assert store.counts() == {"feeds": 1, "items": 1, "statements": 1}
 
 
-def test_a_round_is_one_file_write(db: Path, count_replaces: Callable[[Path], int]) -> None:
+def test_a_round_is_committed_by_one_rename_of_the_head(
+    db: Path, count_replaces: Callable[[Path], int]
+) -> None:
     with Store.open(db) as store:
         after_open = count_replaces(db)
         old = make_item("old", fetched=NOW - timedelta(days=400))
@@ -235,7 +237,7 @@ def test_a_round_is_one_file_write(db: Path, count_replaces: Callable[[Path], in
             feeds, items, statements, now=NOW, retain_days=30, replaced_items=[items[0].id]
         )
         assert count_replaces(db) == before + 1
-        assert store.item(old.id) is None  # retirement happened within that one write
+        assert store.item(old.id) is None  # retirement happened within that one commit
         store.remove_feed(feeds[0].url)
         assert count_replaces(db) == before + 2
     assert after_open == 1  # a new database is written once, with its schema
