@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.extraction import Extractor, extractor, load_default_specs, stance
+from sources.extraction import Extractor, actors, extractor, load_default_specs, stance
 from sources.extraction.cues import FINDER
 from sources.extraction.literals import ODD_CASE, case_plain, lowered
 
@@ -164,3 +164,30 @@ _KEY = extractor._ANAPHORA_HEADS | extractor._CARRY_PRONOUNS | extractor._ROLE_H
 @settings(max_examples=400, deadline=None)
 def test_the_key_words_of_a_sentence_are_its_tokens_in_the_three_sets(text: str) -> None:
     assert extractor._words(text) == set(re.split(r"[^\w-]+", text.lower())) & _KEY
+
+
+def _window(regex: re.Pattern[str]) -> st.SearchStrategy[str]:
+    """Text before a name: a match of the regex, or words near one."""
+    words = st.sampled_from(
+        ["to", "of", "in", "the", "UN", "Kyiv", "envoy", "said", " ", "\n", "-"]
+    )
+    pieces = st.from_regex(regex) | words | st.text(max_size=4)
+    return st.lists(pieces, max_size=6).map(" ".join) | st.lists(pieces, max_size=6).map("".join)
+
+
+@given(_window(actors._DEMOTED_BEFORE))
+@settings(max_examples=400, deadline=None)
+def test_the_split_demotion_regex_finds_a_match_exactly_when_the_whole_one_does(
+    window: str,
+) -> None:
+    assert bool(actors._DEMOTED_BEFORE.search(window)) == (
+        actors._DEMOTED_AT_START.match(window) is not None
+        or actors._DEMOTED_AFTER_NON_WORD.search(window) is not None
+    )
+
+
+@given(_window(actors._OF_BEFORE))
+@settings(max_examples=400, deadline=None)
+def test_every_of_before_match_passes_its_gate(window: str) -> None:
+    if actors._OF_BEFORE.search(window) is not None:
+        assert actors._OF_GATE.search(window) is not None

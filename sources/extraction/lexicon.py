@@ -466,14 +466,33 @@ COMMENTARY_OPENERS = (
 )
 """The writer's gloss after the claim; its topic words are not the speaker's."""
 
+_CLAUSE_CONJUNCTIONS = r"but|while|whereas|although|though|and|however|yet"
+_CLAUSE_VERBS = (
+    r"suggested|said|added|warned|urged|called|insisted|argued|stressed|noted|"
+    r"rejected|dismissed|proposed|ruled|backed|welcomed|offered"
+)
+_CLAUSE_PARTICIPLES = r"adding|saying|stressing|noting|arguing|insisting|warning|calling|urging"
 CLAUSE_BREAKS = (
-    r";|:|\s+[-–—]\s+|,\s*(?:but|while|whereas|although|though|and|however|yet)\b|"
+    r";|:|\s+[-–—]\s+|,\s*(?:" + _CLAUSE_CONJUNCTIONS + r")\b|"
     r"\s+(?:but|whereas|although)\s+|\s+and\s+(?:instead|also|then)\b|\binstead\b|"
-    r"\s+and\s+(?=(?:suggested|said|added|warned|urged|called|insisted|argued|stressed|noted|"
-    r"rejected|dismissed|proposed|ruled|backed|welcomed|offered)\b)|"
-    r",\s*(?=(?:adding|saying|stressing|noting|arguing|insisting|warning|calling|urging)\b)"
+    r"\s+and\s+(?=(?:" + _CLAUSE_VERBS + r")\b)|"
+    r",\s*(?=(?:" + _CLAUSE_PARTICIPLES + r")\b)"
 )
 """Where one clause of a claim ends and the next begins, for per-topic stance."""
+
+CLAUSE_BREAKS_LOWER = (
+    r"[;:,\si](?:(?<=[;:])"
+    r"|(?<=,)\s*(?:(?:" + _CLAUSE_CONJUNCTIONS + r")\b|(?=(?:" + _CLAUSE_PARTICIPLES + r")\b))"
+    r"|(?<=\s)\s*(?:[-–—]\s+|(?:but|whereas|although)\s+|and\s+(?:instead|also|then)\b"
+    r"|and\s+(?=(?:" + _CLAUSE_VERBS + r")\b))"
+    r"|(?<=i)(?<!\w.)nstead\b)"
+)
+r"""`CLAUSE_BREAKS` for lower-cased text, case-sensitive, with the same matches: every
+break starts with one of `;:,`, a space or the "i" of "instead", so the first character
+is taken from a class (the regex engine then skips other characters without trying the
+alternatives) and a lookbehind picks the alternatives that can start with it, in the
+same order. `\s+` before a word or a dash always takes the whole run of spaces, so
+one `\s` and then `\s*` is the same; `\b` before "instead" is `(?<!\w.)` after its "i"."""
 
 ANAPHORA = (
     r"(?:the|this|that|such\s+an?|these|those|his|her|their|its)\s+(?:[\w-]+\s+)?"

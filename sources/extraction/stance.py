@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from sources.extraction.lexicon import (
     CLAUSE_BREAKS,
+    CLAUSE_BREAKS_LOWER,
     CONDITION_MARKERS,
     DENIAL_OBJECTS,
     HEDGE_WORDS,
@@ -132,7 +133,12 @@ class _Regexes(NamedTuple):
 
 
 _AS_WRITTEN = _Regexes(_CONDITION, _ONLY_LATER, _CLAUSE_BREAK, _POLARITY)
-_LOWERED = _Regexes(*(lowered(regex) for regex in _AS_WRITTEN))
+_LOWERED = _Regexes(
+    lowered(_CONDITION),
+    lowered(_ONLY_LATER),
+    re.compile(CLAUSE_BREAKS_LOWER),
+    lowered(_POLARITY),
+)
 """The same regexes, case-sensitive, for the lower-cased claim: they run over every
 character of every claim, and case-sensitive matching takes half the time."""
 
@@ -190,7 +196,13 @@ def _conditions(claim: str, subject: str, regexes: _Regexes) -> list[tuple[int, 
                 end = min(end, comma)
         end = min(end, match.end() + 160)
         found.append((match.start(), match.end(), end))
-    for match in regexes.only_later.finditer(subject):
+    # Lowered, the regex starts with the word itself: no "only", no match.
+    only_later = (
+        regexes.only_later.finditer(subject)
+        if (regexes is not _LOWERED or "only" in subject)
+        else ()
+    )
+    for match in only_later:
         # "would only accept talks once troops have left": the condition is
         # what follows "once", the talks are what it conditions.
         tail = match.start("tail")
