@@ -29,8 +29,10 @@ For each step it prints the median wall and CPU time over `--runs`
 alternating runs, the whole process's peak RSS, and the longest gap seen
 by a thread that sleeps 1 ms in a loop while the step runs: how long some
 other thread held the GIL, which is the stall a dashboard's event loop
-would see. It also times what a dashboard does after opening (first
-`positions()`, `item`, `items_of`) and the queries.
+would see (gaps in which the process hardly ran, because other programs
+had the CPUs, are counted apart as "starved"). It also times what a
+dashboard does after opening (first `positions()`, `item`, `items_of`)
+and the queries.
 
     .venv/bin/python tests/bench/bench_store.py [--runs 5] [--big-items 100000]
         [--scenarios cold,warm,changed] [--cache DIR] [--json FILE]
@@ -259,15 +261,19 @@ def build_bases(cache: Path, big_items: int, big_statements: int) -> dict[str, P
 class GilTicker:
     """A thread that sleeps 1 ms in a loop and records how late it wakes.
 
-    A wake later than the sleep means another thread held the GIL (or the
-    machine was busy): the event loop of a dashboard would have been
-    stalled as long.
+    A wake later than the sleep means another thread held the GIL, or the
+    machine kept this process off the CPUs. The two are told apart by the
+    CPU time the process used meanwhile: a thread of ours holding the GIL
+    keeps a core busy, so a gap in which the process used less than half a
+    core is counted as starved (other programs), not as a hold. The holds
+    are the stalls a dashboard's event loop would see from the store.
     """
 
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._worst = 0.0
+        self._starved = 0.0
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> GilTicker:
@@ -279,19 +285,24 @@ class GilTicker:
         self._thread.join()
 
     def _run(self) -> None:
-        last = time.perf_counter()
+        last, last_cpu = time.perf_counter(), time.process_time()
         while not self._stop.is_set():
             time.sleep(0.001)
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), time.process_time()
+            late = now - last - 0.001
             with self._lock:
-                self._worst = max(self._worst, now - last - 0.001)
-            last = now
+                if cpu - last_cpu >= 0.5 * (now - last):
+                    self._worst = max(self._worst, late)
+                else:
+                    self._starved = max(self._starved, late)
+            last, last_cpu = now, cpu
 
-    def take(self) -> float:
-        """The longest late wake since the last call (seconds)."""
+    def take(self) -> tuple[float, float]:
+        """(longest hold, longest starved gap) since the last call, in seconds."""
         with self._lock:
-            worst, self._worst = self._worst, 0.0
-        return worst
+            found = (self._worst, self._starved)
+            self._worst = self._starved = 0.0
+        return found
 
 
 def peak_rss_mib() -> float:
@@ -314,7 +325,7 @@ def step(figures: dict[str, float], name: str, ticker: GilTicker) -> Iterator[No
     yield
     figures[f"{name}.wall"] = time.perf_counter() - wall
     figures[f"{name}.cpu"] = time.process_time() - cpu
-    figures[f"{name}.gil"] = ticker.take()
+    figures[f"{name}.gil"], figures[f"{name}.starved"] = ticker.take()
 
 
 def child(scenario: str, db: Path, out: Path) -> None:
@@ -449,7 +460,8 @@ def run_dashboard(bases: dict[str, Path], runs: int) -> None:
                 got.setdefault(key, []).append(value)
         line = " ".join(
             f"{name} {median(got[f'{name}.wall']) * 1000:.0f} ms "
-            f"(gil {max(got[f'{name}.gil']) * 1000:.0f})"
+            f"(gil {max(got[f'{name}.gil']) * 1000:.0f}, "
+            f"starved {max(got[f'{name}.starved']) * 1000:.0f})"
             for name in ("open", "positions", "items_of", "item", "search")
         )
         print(f"  {size:<5} {line}; peak {median(got['rss.peak']):.0f} MiB")
