@@ -191,3 +191,35 @@ def test_the_split_demotion_regex_finds_a_match_exactly_when_the_whole_one_does(
 def test_every_of_before_match_passes_its_gate(window: str) -> None:
     if actors._OF_BEFORE.search(window) is not None:
         assert actors._OF_GATE.search(window) is not None
+
+
+_CUE_CHAINS = sorted({numbers for numbers in FINDER.literals.values() if len(numbers) > 1})
+
+
+@given(st.data())
+@settings(max_examples=400, deadline=None)
+def test_one_regex_for_the_cues_at_a_position_picks_the_first_that_matches(
+    data: st.DataObject,
+) -> None:
+    numbers = data.draw(st.sampled_from(_CUE_CHAINS))
+    written = [FINDER._regexes[n] for n in numbers]
+    text = data.draw(_around(data.draw(st.sampled_from(written)), _PAIR_WORDS))
+    for plain in (False, True):
+        if plain and not case_plain(text):
+            continue
+        combined, on_low = FINDER._combine(numbers, plain)
+        subject = text.lower() if on_low else text
+        if not combined.pattern:
+            continue  # no shared regex: the cues are tried one by one
+        for position in range(len(text)):
+            expected = next(
+                (
+                    (m.end(), n)
+                    for n, r in zip(numbers, written, strict=True)
+                    if (m := r.match(text, position)) is not None
+                ),
+                None,
+            )
+            match = combined.match(subject, position)
+            found = None if match is None else (match.end(), numbers[(match.lastindex or 0) - 1])
+            assert found == expected

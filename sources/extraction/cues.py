@@ -52,6 +52,8 @@ class CueFinder:
         self._plain: list[tuple[re.Pattern[str], bool]] = [
             _lowered_or(regex) for regex in self._regexes
         ]
+        self._combined: tuple[dict[tuple[int, ...], _Combined], dict[tuple[int, ...], _Combined]]
+        self._combined = ({}, {})
         self.literals: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in entries.items()}
         """Lower-case first words -> cue numbers, for a scanner shared with aliases and topics."""
         self._scanner: LiteralScanner[int] | None = None
@@ -63,6 +65,25 @@ class CueFinder:
             if self._unindexed
             else None
         )
+
+    def _combine(self, numbers: tuple[int, ...], plain: bool) -> _Combined:
+        """One regex trying the cues in lexicon order: the first that matches wins.
+
+        An alternation tries its branches in order and takes the first that
+        matches, and nothing follows it, so group i matches exactly when the
+        i-th cue is the first of them to match there, with the same end. One
+        call instead of one per cue (a word like "was" starts six).
+        """
+        try:
+            if plain:
+                if not all(self._plain[n][1] for n in numbers):
+                    return _NO_COMBINED
+                sources = [self._plain[n][0].pattern for n in numbers]
+                return re.compile("|".join(f"({s})" for s in sources)), True
+            sources = [self._regexes[n].pattern for n in numbers]
+            return re.compile("|".join(f"({s})" for s in sources), re.IGNORECASE), False
+        except re.error:
+            return _NO_COMBINED
 
     def find(
         self,
@@ -93,18 +114,30 @@ class CueFinder:
                 self._scanner = LiteralScanner(self.literals)
             scanner = self._scanner
             found = [
-                (position, sorted({number for _, number in scanner.at(longest)}))
+                (position, tuple(sorted({number for _, number in scanner.at(longest)})))
                 for position, longest in scanner.scan(low, start, end)
             ]
         matched: list[tuple[int, int, int]] = []
         regexes = self._regexes
         lowered_regexes = self._plain
+        combined = self._combined[plain]
         for index in range(bisect.bisect_left(found, start, key=_position), len(found)):
             position, numbers = found[index]
             if position >= end:
                 break
             if position and text[position - 1] in "’'" and text[position].isalpha():
                 continue  # "Russia's", "don't": not a word of its own
+            if len(numbers) > 1:
+                key = tuple(numbers)
+                tries = combined.get(key)
+                if tries is None:
+                    tries = combined[key] = self._combine(key, plain)
+                if tries is not _NO_COMBINED:
+                    regex, on_low = tries
+                    match = regex.match(low if on_low else text, position, end)
+                    if match is not None and match.lastindex is not None:
+                        matched.append((position, match.end(), numbers[match.lastindex - 1]))
+                    continue
             for number in numbers:
                 if plain:
                     regex, on_low = lowered_regexes[number]
@@ -126,6 +159,11 @@ class CueFinder:
             taken_until = cue_end
             _, kind, polarity = CUES[number]
             yield _new(CueMatch, (cue_start, cue_end, text[cue_start:cue_end], kind, polarity))
+
+
+_Combined = tuple[re.Pattern[str], bool]
+_NO_COMBINED: _Combined = (re.compile(""), False)
+"""The cues at a position cannot share one regex: they are tried one by one."""
 
 
 def _position(item: tuple[int, Sequence[int]]) -> int:

@@ -382,28 +382,35 @@ class Extractor:
         hit_starts = ctx.hit_starts
         hit_count = len(hit_starts)
         next_hit = 0
+        count = len(sentences)
+        has_hit = [False] * count
         for index, sentence in enumerate(sentences):
             # Sentences and hits are both in text order: one walk finds which
             # sentences hold a topic word.
             while next_hit < hit_count and hit_starts[next_hit] < sentence.start:
                 next_hit += 1
-            if next_hit < hit_count and hit_starts[next_hit] < sentence.end:
+            has_hit[index] = next_hit < hit_count and hit_starts[next_hit] < sentence.end
+        for index in range(count):
+            if has_hit[index]:
                 wanted.add(index)
                 following = index + 1
-                if following < len(sentences):
+                # A following sentence with a topic word of its own is wanted anyway.
+                if following < count and not has_hit[following]:
                     words[following] = _words(sentences[following].text)
                     if _points_back(ctx, sentences[following], words[following]):
                         wanted.add(following)
-        for index in range(len(sentences) - 1, 0, -1):
-            if index in wanted and (
-                sentences[index].text[:1] in _QUOTE_CHARS
-                or _refers_back(
-                    ctx,
-                    sentences[index],
-                    words[index] if index in words else _words(sentences[index].text),
-                )
+        for index in range(count - 1, 0, -1):
+            if index not in wanted:
+                continue
+            earlier = range(max(0, index - CARRY_SENTENCES), index)
+            if all(i in wanted for i in earlier):
+                continue  # nothing left to add: whether it refers back does not matter
+            if sentences[index].text[:1] in _QUOTE_CHARS or _refers_back(
+                ctx,
+                sentences[index],
+                words[index] if index in words else _words(sentences[index].text),
             ):
-                wanted.update(range(max(0, index - CARRY_SENTENCES), index))
+                wanted.update(earlier)
         results: dict[tuple[str, str, int], Extraction] = {}
         previous_quote_speaker: tuple[_Subject, _Cue, int] | None = None
         for index, sentence in enumerate(sentences):
