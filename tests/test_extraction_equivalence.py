@@ -223,3 +223,11 @@ def test_one_regex_for_the_cues_at_a_position_picks_the_first_that_matches(
             match = combined.match(subject, position)
             found = None if match is None else (match.end(), numbers[(match.lastindex or 0) - 1])
             assert found == expected
+
+
+def test_a_word_character_is_one_that_is_alphanumeric_or_an_underscore() -> None:
+    every, _ = _every_character()
+    word = _starts(re.compile(r"\w"), every)
+    assert word == {i for i, c in enumerate(every) if c.isalnum() or c == "_"}
+    space = _starts(re.compile(r"\s"), every)
+    assert space == {i for i, c in enumerate(every) if c.isspace()}

@@ -121,7 +121,6 @@ VENUES: tuple[str, ...] = (
 them as wholes keeps "NATO" and "UN" in them from counting as speakers.
 """
 
-_WORD = re.compile(r"\w", re.UNICODE)
 _AFTER_POSSESSIVE_ROLE = re.compile(r"\s+" + INSTITUTION_NOUNS + r"\b", re.IGNORECASE)
 _FOLLOWED_BY_ROLE = re.compile(
     r"(?:[’']s)?\s+(?:(?-i:[A-Z])[\w.-]*\s+){0,2}?" + ROLE_NOUNS + r"\b", re.IGNORECASE
@@ -329,7 +328,8 @@ class AliasIndex:
             chosen: tuple[int, Entry] | None = None
             for key, entry in chain:
                 end = start + len(key)
-                if end < size and _WORD.match(low, end):
+                # `\w` is exactly `isalnum()` or "_" (checked over every code point).
+                if end < size and (low[end].isalnum() or low[end] == "_"):
                     continue
                 if entry.exact is not None and text[start:end].replace("’", "'") != entry.exact:
                     continue

@@ -126,9 +126,10 @@ def _ends_sentence(text: str, pos: int, end: int, token: str, closes_quote: bool
     if token[0] != ".":
         return True
     window = text[max(0, pos - 40) : pos]
-    word = window.rsplit(None, 1)[-1] if window.strip() else ""
-    if not word:
+    parts = window.rsplit(None, 1)  # empty when the window is blank
+    if not parts:
         return True
+    word = parts[-1]
     word = word.lower().lstrip("(\"'“‘")
     if len(word) == 1 and word.isalpha():
         return False  # an initial: "Donald J. Trump"

@@ -23,7 +23,6 @@ from sources.extraction.literals import (
 )
 from sources.records import TopicSpec
 
-_WORD_CHAR = re.compile(r"\w")
 _ANCHORED = re.compile(r"(?:\(\?[aiLmsux]+\))*\\A")
 
 
@@ -213,7 +212,8 @@ class TopicMatcher:
         for position, (keywords, patterns, excludes) in found:
             for length, topic in keywords:
                 end = position + length
-                if end < size and _WORD_CHAR.match(low, end):
+                # `\w` is exactly `isalnum()` or "_" (checked over every code point).
+                if end < size and (low[end].isalnum() or low[end] == "_"):
                     continue
                 _keep(spans, topic, position, end)
             for rule in patterns:
@@ -246,9 +246,16 @@ class TopicMatcher:
                     match = rule.regex.match(text, position)
                 if match is not None and match.end() > match.start():
                     excluded.setdefault(rule.topic, []).append(match.span())
+        # Topics often share an item-level exclude ("an item about another war"):
+        # the same regex over the same text is run once.
+        shared: dict[tuple[str, bool], list[tuple[int, int]]] = {}
         for topic in matched_topics & self._full_excludes.keys():
             for rule in self._full_excludes[topic]:
-                excluded.setdefault(topic, []).extend(m.span() for m in _all_matches(rule, text))
+                key = (rule.regex.pattern if rule.regex is not None else "", rule.anchored)
+                found_spans = shared.get(key)
+                if found_spans is None:
+                    found_spans = shared[key] = [m.span() for m in _all_matches(rule, text)]
+                excluded.setdefault(topic, []).extend(found_spans)
         hits = [
             _new(TopicHit, (start, end, topic, text[start:end]))
             for (topic, start), end in spans.items()
