@@ -93,6 +93,7 @@ class CueFinder:
         end: int,
         found: Sequence[tuple[int, Sequence[int]]] | None = None,
         plain: bool = False,
+        starts: Sequence[int] | None = None,
     ) -> Iterator[CueMatch]:
         """Cues in `text[start:end]`, left to right, not overlapping.
 
@@ -105,6 +106,7 @@ class CueFinder:
                 there, in lexicon order), covering at least `start:end`.
             plain: `case_plain(text)`, and `low` is `text.lower()`: the cues
                 run lowered over `low`.
+            starts: the positions of `found`, if the caller has them.
 
         Yields:
             Each cue with its kind and polarity.
@@ -121,7 +123,12 @@ class CueFinder:
         regexes = self._regexes
         lowered_regexes = self._plain
         combined = self._combined[plain]
-        for index in range(bisect.bisect_left(found, start, key=_position), len(found)):
+        first = (
+            bisect.bisect_left(starts, start)
+            if starts is not None
+            else bisect.bisect_left(found, start, key=_position)
+        )
+        for index in range(first, len(found)):
             position, numbers = found[index]
             if position >= end:
                 break

@@ -128,6 +128,10 @@ _ANAPHORA_HEADS = frozenset(
     suggestion demand demands option approach deal scheme force mission measure measures step
     request draft text document framework deployment proposition""".split()
 )
+_NOT_NOUN_CHECKED = (CueKind.ACCORDING, CueKind.POSITION, CueKind.NULL)
+_ACTING = (CueKind.STANCE, CueKind.FORMAL)
+_NEGATABLE = (CueKind.HEDGE, CueKind.STANCE)
+"""Kinds of cue, as tuples made once: each `CueKind.X` costs an attribute lookup."""
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
 _KEY_WORDS = re.compile(
@@ -197,6 +201,8 @@ class _Context:
     """What the `rx` regexes run over: `low` when `case_plain(text)`, else `text`."""
     rx: _Regexes
     last_subject: tuple[_Subject, int] | None = None
+    cue_starts: list[int] | None = None
+    """The positions of `cue_found`, for bisecting; made when first needed."""
     sentence_topics: dict[int, list[TopicHit]] = field(default_factory=dict)
 
 
@@ -453,7 +459,11 @@ class Extractor:
     def _attribute(self, ctx: _Context, index: int, sentence: Sentence) -> list[_Attribution]:
         text = ctx.text
         s_start, s_end = sentence.start, sentence.end
-        cues = self._cues(text, ctx.low, s_start, s_end, ctx.cue_found, ctx.rx is _LOWERED)
+        if ctx.cue_starts is None:
+            ctx.cue_starts = [position for position, _ in ctx.cue_found]
+        cues = self._cues(
+            text, ctx.low, s_start, s_end, ctx.cue_found, ctx.rx is _LOWERED, ctx.cue_starts
+        )
         opener = _FOR_SPEAKER.match(sentence.text)
         if not cues and not sentence.headline and opener is None:
             return []  # nothing attributes anything here: the common case, kept cheap
@@ -505,27 +515,28 @@ class Extractor:
         end: int,
         found: list[tuple[int, tuple[int, ...]]],
         plain: bool,
+        starts: list[int],
     ) -> list[_Cue]:
         cues: list[_Cue] = []
-        for match in FINDER.find(text, low, start, end, found, plain):
+        for match in FINDER.find(text, low, start, end, found, plain, starts):
             kind = match.kind
             cue_start = match.start
             before = text[max(start, cue_start - 40) : cue_start]
             words = _CLAUSE_PUNCTUATION.split(before)[-1].split()[-3:]
-            if kind not in (CueKind.ACCORDING, CueKind.POSITION, CueKind.NULL) and (
-                _noun_use(before, words, match.text) or _gerund_after_preposition(words, match.text)
-            ):
-                # "its plans to", "the calls for": a noun, not a verb with a subject.
-                continue
-            if (
-                kind in (CueKind.STANCE, CueKind.FORMAL)
-                and words
-                and words[-1].lower() in _PASSIVE_AUXILIARIES
-                and match.text.split(None, 1)[0].lower().endswith("ed")
-            ):
-                continue  # "once a ceasefire is agreed": nobody acts here
+            if kind not in _NOT_NOUN_CHECKED:
+                first = match.text.split(None, 1)[0].lower()
+                if _noun_use(before, words, first) or _gerund_after_preposition(words, first):
+                    # "its plans to", "the calls for": a noun, not a verb with a subject.
+                    continue
+                if (
+                    kind in _ACTING
+                    and words
+                    and words[-1].lower() in _PASSIVE_AUXILIARIES
+                    and first.endswith("ed")
+                ):
+                    continue  # "once a ceasefire is agreed": nobody acts here
             negated = any(w.lower().replace("’", "'") in _NEGATION_WORDS for w in words) or (
-                kind in (CueKind.HEDGE, CueKind.STANCE) and bool(_NEGATED_INSIDE.search(match.text))
+                kind in _NEGATABLE and bool(_NEGATED_INSIDE.search(match.text))
             )
             cues.append(_Cue(cue_start, match.end, match.text, kind, match.polarity, negated))
         return cues
@@ -936,13 +947,11 @@ class Extractor:
             inherited = True
         # The claim for stance: the spans, joined, with positions mapped.
         offsets: list[tuple[int, int, int]] = []
-        pieces: list[str] = []
         cursor = 0
         for a, b in spans:
             offsets.append((a, b, cursor))
-            pieces.append(text[a:b])
             cursor += b - a + 1
-        claim = " ".join(pieces)
+        claim = claim_text  # the spans joined by spaces, as above
         cue = attribution.cue
         cue_info = CueInfo(cue.kind, cue.polarity, cue.negated, cue.text)
         for topic, hits in topic_hits.items():
@@ -1080,9 +1089,12 @@ def _breaks_subject(gap: str) -> bool:
     return bool(_SUBJECT_BREAK.search(gap))
 
 
-def _gerund_after_preposition(words: list[str], cue_text: str) -> bool:
-    """ "criticised Trump for not imposing sanctions": a gerund, not the subject's act."""
-    if not cue_text.split(None, 1)[0].lower().endswith("ing"):
+def _gerund_after_preposition(words: list[str], first: str) -> bool:
+    """ "criticised Trump for not imposing sanctions": a gerund, not the subject's act.
+
+    `first` is the cue's first word, lower-cased.
+    """
+    if not first.endswith("ing"):
         return False
     for word in reversed(words):
         bare = word.lower()
@@ -1093,9 +1105,11 @@ def _gerund_after_preposition(words: list[str], cue_text: str) -> bool:
     return False
 
 
-def _noun_use(before: str, words: list[str], cue_text: str) -> bool:
-    """Whether a cue word is used as a noun: "its calls for", "Russia's demands"."""
-    first = cue_text.split(None, 1)[0].lower()
+def _noun_use(before: str, words: list[str], first: str) -> bool:
+    """Whether a cue word is used as a noun: "its calls for", "Russia's demands".
+
+    `first` is the cue's first word, lower-cased.
+    """
     if not words or not before[-1:].isspace():
         return False
     last = words[-1].lower()

@@ -123,6 +123,10 @@ _DEMAND = re.compile(
 """A condition that asks something of someone ("unless Moscow agrees to a ceasefire")."""
 
 
+_POSITION_KINDS = (CueKind.STANCE, CueKind.FORMAL, CueKind.PASSIVE)
+"""Cues that are themselves a position (made once: each `CueKind.X` is a lookup)."""
+
+
 class _Regexes(NamedTuple):
     """The regexes run over a whole claim, for the claim as written or lower-cased."""
 
@@ -266,7 +270,7 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         return Verdict(Stance.NEUTRAL)
     if cue.text.lower().startswith(("denied", "denies", "denying", "refute")):
         return Verdict(Stance.NEUTRAL)
-    if cue.polarity and cue.kind in (CueKind.STANCE, CueKind.FORMAL, CueKind.PASSIVE):
+    if cue.polarity and cue.kind in _POSITION_KINDS:
         if cue.polarity < 0 and _DENIAL.match(
             claim[len(cue.text) :] if claim.lower().startswith(cue.text.lower()) else claim
         ):
@@ -282,7 +286,7 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
     hedged, leaning = _scan(subject, regexes.polarity, clause_start, clause_end, topic_spans)
     if hedged is not None:
         return Verdict(Stance.OPPOSES if hedged else Stance.NEUTRAL)
-    if cue.polarity and cue.kind in (CueKind.STANCE, CueKind.FORMAL, CueKind.PASSIVE):
+    if cue.polarity and cue.kind in _POSITION_KINDS:
         if cue.polarity < 0:
             return Verdict(Stance.NEUTRAL if cue.negated else Stance.OPPOSES)
         if cue.negated:
