@@ -18,6 +18,8 @@ from sources.extraction.lexicon import ABBREVIATIONS, SENTENCE_STARTERS
 OPEN_QUOTES = "“«„"
 CLOSE_QUOTES = "”»"
 _CLOSERS = frozenset(CLOSE_QUOTES + '"')
+_QUOTES = OPEN_QUOTES + CLOSE_QUOTES + '"'
+"""Every quote an event can start with: a string, for `in` on one character."""
 _MAX_QUOTE_CHARS = 1500
 MAX_SENTENCE_CHARS = 800
 """Longer sentences are cut at clause boundaries into pieces of at most this size."""
@@ -72,17 +74,16 @@ def split_sentences(text: str, *, offset: int = 0) -> list[Sentence]:
     in_quote = False
     quote_opened = 0
     for event in _EVENT.finditer(text):
-        token = event.group()
-        pos = event.start()
+        pos, end = event.span()
         if in_quote and pos - quote_opened > _MAX_QUOTE_CHARS:
             in_quote = False
-        first = token[0]
+        first = text[pos]
         if first == "\n":
             _add(sentences, text, start, pos, offset)
-            start = event.end()
+            start = end
             in_quote = False
             continue
-        if first in OPEN_QUOTES or first in CLOSE_QUOTES or first == '"':
+        if first in _QUOTES:
             if first in OPEN_QUOTES:
                 in_quote, quote_opened = True, pos
             elif first in CLOSE_QUOTES:
@@ -93,12 +94,12 @@ def split_sentences(text: str, *, offset: int = 0) -> list[Sentence]:
                     quote_opened = pos
             continue
         # Terminal punctuation, possibly with closing quotes or brackets after it.
+        token = text[pos:end]
         closes_quote = not _CLOSERS.isdisjoint(token)
         if closes_quote:
             in_quote = False
         elif in_quote:
             continue
-        end = event.end()
         if not _ends_sentence(text, pos, end, token, closes_quote):
             continue
         _add(sentences, text, start, end, offset)

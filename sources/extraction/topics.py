@@ -9,6 +9,7 @@ match of one of the topic's exclude patterns does not count ("peace prize",
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -205,7 +206,7 @@ class TopicMatcher:
         """
         spans: dict[tuple[str, int], int] = {}
         excluded: dict[str, list[tuple[int, int]]] = {}
-        pending: list[tuple[_Rule, int]] = []
+        pending: list[tuple[tuple[_Rule, ...], int]] = []
         size = len(low)
         if plain is None:
             plain = case_plain(text)
@@ -215,7 +216,8 @@ class TopicMatcher:
                 # `\w` is exactly `isalnum()` or "_" (checked over every code point).
                 if end < size and (low[end].isalnum() or low[end] == "_"):
                     continue
-                _keep(spans, topic, position, end)
+                if spans.get((topic, position), -1) < end:  # the longest per start
+                    spans[(topic, position)] = end
             for rule in patterns:
                 # The lowered pattern on the lower-cased text: the same spans, faster.
                 if plain and rule.fast is not None:
@@ -226,7 +228,7 @@ class TopicMatcher:
                     _keep(spans, rule.topic, match.start(), match.end())
             if excludes:
                 # Tried later, and only for topics that matched at all.
-                pending.extend((rule, position) for rule in excludes)
+                pending.append((excludes, position))
         for rule in self._full_patterns:
             for match in _all_matches(rule, text):
                 if match.end() > match.start():
@@ -238,14 +240,15 @@ class TopicMatcher:
             if reach.get(topic, -1) < end:
                 reach[topic] = end
         matched_topics = reach.keys()
-        for rule, position in pending:
-            if position < reach.get(rule.topic, -1) and rule.regex is not None:
-                if plain and rule.fast is not None:
-                    match = rule.fast.match(low, position)
-                else:
-                    match = rule.regex.match(text, position)
-                if match is not None and match.end() > match.start():
-                    excluded.setdefault(rule.topic, []).append(match.span())
+        for excludes, position in pending:
+            for rule in excludes:
+                if position < reach.get(rule.topic, -1) and rule.regex is not None:
+                    if plain and rule.fast is not None:
+                        match = rule.fast.match(low, position)
+                    else:
+                        match = rule.regex.match(text, position)
+                    if match is not None and match.end() > match.start():
+                        excluded.setdefault(rule.topic, []).append(match.span())
         # Topics often share an item-level exclude ("an item about another war"):
         # the same regex over the same text is run once.
         shared: dict[tuple[str, bool], list[tuple[int, int]]] = {}
@@ -261,7 +264,7 @@ class TopicMatcher:
             for (topic, start), end in spans.items()
             if not excluded or not _overlaps((start, end), excluded.get(topic, ()))
         ]
-        hits.sort(key=lambda hit: (hit.start, hit.topic))
+        hits.sort(key=_START_AND_TOPIC)
         return hits
 
 
@@ -311,6 +314,10 @@ def _lowered(regex: re.Pattern[str]) -> re.Pattern[str] | None:
         return lowered(regex)
     except ValueError:
         return None
+
+
+_START_AND_TOPIC = operator.itemgetter(0, 2)
+"""`TopicHit` (start, topic), the order hits are given in."""
 
 
 def _keep(spans: dict[tuple[str, int], int], topic: str, start: int, end: int) -> None:
