@@ -637,6 +637,7 @@ class Extractor:
             and (
                 cue_aside is not None
                 and cue_aside[0] <= m.start
+                or not asides
                 or not any(a[0] <= m.start < a[1] for a in asides)
             )
         ]
@@ -835,7 +836,11 @@ class Extractor:
         asides: list[tuple[int, int]],
     ) -> None:
         text = ctx.text
-        ordered = sorted(range(len(attributions)), key=lambda i: attributions[i].cue.start)
+        ordered = (
+            sorted(range(len(attributions)), key=lambda i: attributions[i].cue.start)
+            if len(attributions) > 1
+            else [0] * len(attributions)
+        )
         for position, i in enumerate(ordered):
             attribution = attributions[i]
             if attribution.spans:
@@ -843,7 +848,7 @@ class Extractor:
             cue = attribution.cue
             subject = attribution.subjects[0]
             np_start = subject.np_start if subject.np_start else cue.start
-            aside = next((a for a in asides if a[0] <= cue.start < a[1]), None)
+            aside = next((a for a in asides if a[0] <= cue.start < a[1]), None) if asides else None
             next_start = sentence.end
             for j in ordered[position + 1 :]:
                 other = attributions[j]
@@ -1136,8 +1141,12 @@ def _np_start(text: str, start: int) -> int:
         stripped = window.rstrip()
         if not stripped:
             break
-        cut = max(stripped.rfind(" "), stripped.rfind("\n"), stripped.rfind("\t"))
+        cut = stripped.rfind(" ")
         word = stripped[cut + 1 :]
+        if "\n" in word or "\t" in word:
+            # A line break or tab after the last space: the word starts after it.
+            cut = max(cut, stripped.rfind("\n"), stripped.rfind("\t"))
+            word = stripped[cut + 1 :]
         if not word or word.endswith(",") or not _NP_TOKEN.fullmatch(word):
             break
         bare = word.lower()
@@ -1172,6 +1181,8 @@ def _same_subject(a: _Subject, b: _Subject) -> bool:
 
 
 def _subtract(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if not holes:
+        return [span for span in spans if span[1] > span[0]]
     result: list[tuple[int, int]] = []
     for a, b in spans:
         pieces = [(a, b)]

@@ -243,9 +243,8 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
             return Verdict(Stance.CONDITIONAL, before[-160:] or None)
         conds = [c for c in conds if c[0] != start]
         break
-    outside = [span for span in topic_spans if not _in_conditions(span, conds)]
     if conds:
-        if outside:
+        if any(not _in_conditions(span, conds) for span in topic_spans):  # one is outside
             marker_start, _, clause_end = conds[0]
             text = claim[marker_start:clause_end].strip(" ,.;")
             return Verdict(Stance.CONDITIONAL, text)
