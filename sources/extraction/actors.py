@@ -347,7 +347,7 @@ class AliasIndex:
             # The words between the previous name and this one decide whether this
             # one is an object ("the envoy to Russia"); words before the previous
             # name belong to that one ("ambassador to the UN Vasily Nebenzya").
-            window_before = text[max(previous_end, start - 60) : start]
+            window_before = text[previous_end if previous_end > start - 60 else start - 60 : start]
             previous_end = end
             demoted = (
                 _DEMOTED_AT_START.match(window_before) is not None

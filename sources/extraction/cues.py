@@ -158,7 +158,9 @@ class CueFinder:
             for match in self._fallback.finditer(text, start, end):
                 if match.lastgroup is not None:
                     matched.append((match.start(), match.end(), int(match.lastgroup[1:])))
-        matched.sort()
+        if self._fallback is not None:
+            # Only the unindexed cues come out of order: the rest are found by position.
+            matched.sort()
         taken_until = start
         for cue_start, cue_end, number in matched:
             if cue_start < taken_until:

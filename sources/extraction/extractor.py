@@ -521,7 +521,7 @@ class Extractor:
         for match in FINDER.find(text, low, start, end, found, plain, starts):
             kind = match.kind
             cue_start = match.start
-            before = text[max(start, cue_start - 40) : cue_start]
+            before = text[start if start > cue_start - 40 else cue_start - 40 : cue_start]
             words = _CLAUSE_PUNCTUATION.split(before)[-1].split()[-3:]
             if kind not in _NOT_NOUN_CHECKED:
                 first = match.text.split(None, 1)[0].lower()
@@ -1137,7 +1137,7 @@ def _np_start(text: str, start: int) -> int:
     # Walk left over title words: "Prime Minister Donald Tusk", "the NATO Secretary General".
     position = start
     while position > 0:
-        window = text[max(0, position - 40) : position]
+        window = text[position - 40 if position > 40 else 0 : position]
         stripped = window.rstrip()
         if not stripped:
             break

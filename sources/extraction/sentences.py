@@ -126,7 +126,7 @@ def _ends_sentence(text: str, pos: int, end: int, token: str, closes_quote: bool
         return False
     if token[0] != ".":
         return True
-    window = text[max(0, pos - 40) : pos]
+    window = text[pos - 40 if pos > 40 else 0 : pos]
     parts = window.rsplit(None, 1)  # empty when the window is blank
     if not parts:
         return True

@@ -262,7 +262,7 @@ class TopicMatcher:
         hits = [
             _new(TopicHit, (start, end, topic, text[start:end]))
             for (topic, start), end in spans.items()
-            if not excluded or not _overlaps((start, end), excluded.get(topic, ()))
+            if not excluded or topic not in excluded or not _overlaps((start, end), excluded[topic])
         ]
         hits.sort(key=_START_AND_TOPIC)
         return hits
