@@ -84,6 +84,8 @@ _PAIRS: list[tuple[re.Pattern[str], re.Pattern[str], bool]] = [
         (written, fast, on_low)
         for written, (fast, on_low) in zip(FINDER._regexes, FINDER._plain, strict=True)
     ),
+    (actors._FOLLOWED_BY_NON_SPEAKER, actors._FOLLOWED_BY_NON_SPEAKER_LOW, True),
+    (actors._SHIFTED_BEFORE, actors._SHIFTED_BEFORE_LOW, True),
 ]
 """(regex as written, its fast form, whether the fast form runs over the lower-cased text)."""
 _PAIR_WORDS = st.sampled_from(_regex_words([w.pattern for w, _, _ in _PAIRS]))
@@ -231,3 +233,13 @@ def test_a_word_character_is_one_that_is_alphanumeric_or_an_underscore() -> None
     assert word == {i for i, c in enumerate(every) if c.isalnum() or c == "_"}
     space = _starts(re.compile(r"\s"), every)
     assert space == {i for i, c in enumerate(every) if c.isspace()}
+
+
+@given(_window(actors._OF_BEFORE))
+@settings(max_examples=400, deadline=None)
+def test_the_of_regex_searched_from_its_gate_finds_the_same_match(window: str) -> None:
+    whole = actors._OF_BEFORE.search(window)
+    fast = actors._of_before(window)
+    assert (whole and (whole.span(), whole.group("head"))) == (
+        fast and (fast.span(), fast.group("head"))
+    )

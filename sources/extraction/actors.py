@@ -25,7 +25,7 @@ from sources.extraction.lexicon import (
     ROLE_NOUNS,
     SHIFTING_PREPOSITIONS,
 )
-from sources.extraction.literals import LiteralScanner, lower_same_length
+from sources.extraction.literals import LiteralScanner, case_plain, lower_same_length, lowered
 from sources.records import ActorSpec, PersonSpec
 
 VENUES: tuple[str, ...] = (
@@ -149,9 +149,12 @@ _OF_BEFORE = re.compile(
 _OF_GATE = re.compile(r"\s(?:of|in)\s")
 """What every match of `_OF_BEFORE` holds: where it is missing, that regex is not run."""
 _ROLE_HEAD = re.compile(ROLE_NOUNS + r"$", re.IGNORECASE)
+_FOLLOWED_BY_NON_SPEAKER_LOW = lowered(_FOLLOWED_BY_NON_SPEAKER)
 _SHIFTED_BEFORE = re.compile(
     r"\b" + SHIFTING_PREPOSITIONS + r"\s+(?:(?:[A-Z][\w’'.-]*)\s+){0,3}$", re.IGNORECASE
 )
+_SHIFTED_BEFORE_LOW = lowered(_SHIFTED_BEFORE)
+"""The two above for the lower-cased text, when `case_plain` allows: the same matches."""
 
 
 _new = tuple.__new__
@@ -298,6 +301,7 @@ class AliasIndex:
         text: str,
         low: str | None = None,
         found: Sequence[tuple[int, Sequence[tuple[str, Entry]]]] | None = None,
+        plain: bool | None = None,
     ) -> list[Mention]:
         """Every actor, person and venue named in the text, in order.
 
@@ -306,6 +310,7 @@ class AliasIndex:
             low: `lower_same_length(text)`, if the caller has it already.
             found: the aliases a shared scan found: (position, aliases
                 starting there, longest first); scanned here when None.
+            plain: `case_plain(text)`, if the caller has it already.
 
         Returns:
             Mentions, including venues (actor "") so callers can tell an
@@ -313,6 +318,8 @@ class AliasIndex:
         """
         if low is None:
             low = lower_same_length(text)
+        if plain is None:
+            plain = case_plain(text)
         mentions: list[Mention] = []
         previous_end = 0
         if found is None:
@@ -347,7 +354,8 @@ class AliasIndex:
             # The words between the previous name and this one decide whether this
             # one is an object ("the envoy to Russia"); words before the previous
             # name belong to that one ("ambassador to the UN Vasily Nebenzya").
-            window_before = text[previous_end if previous_end > start - 60 else start - 60 : start]
+            window_start = previous_end if previous_end > start - 60 else start - 60
+            window_before = text[window_start:start]
             previous_end = end
             demoted = (
                 _DEMOTED_AT_START.match(window_before) is not None
@@ -358,9 +366,7 @@ class AliasIndex:
             )
             if not demoted:
                 # "the capital of Kiev" is an object; "the President of Ukraine" speaks.
-                of_match = (
-                    _OF_BEFORE.search(window_before) if _OF_GATE.search(window_before) else None
-                )
+                of_match = _of_before(window_before)
                 demoted = of_match is not None and not _ROLE_HEAD.search(of_match.group("head"))
             office = False
             role = ""
@@ -368,13 +374,21 @@ class AliasIndex:
             if entry.person is not None:
                 if possessive and _AFTER_POSSESSIVE_ROLE.match(text, tail_start):
                     office = True
-                elif _SHIFTED_BEFORE.search(window_before):
+                elif (
+                    _SHIFTED_BEFORE_LOW.search(low[window_start:start])
+                    if plain
+                    else _SHIFTED_BEFORE.search(window_before)
+                ):
                     office, demoted = True, False
             elif entry.actor:
                 follow = _FOLLOWED_BY_ROLE.match(text, end)
                 if follow is not None:
                     role = _LEADING_POSSESSIVE.sub("", follow.group()).strip().lower()
-                elif _FOLLOWED_BY_NON_SPEAKER.match(text, tail_start):
+                elif (
+                    _FOLLOWED_BY_NON_SPEAKER_LOW.match(low, tail_start)
+                    if plain
+                    else _FOLLOWED_BY_NON_SPEAKER.match(text, tail_start)
+                ):
                     non_speaker = True
             mentions.append(
                 _new(
@@ -394,6 +408,21 @@ class AliasIndex:
                 )
             )
         return mentions
+
+
+def _of_before(window: str) -> re.Match[str] | None:
+    """`_OF_BEFORE.search(window)`, searched only from where a match can start.
+
+    Every match holds an `_OF_GATE` match, and its head ends the run of
+    non-space characters just before that "of" or "in": the leftmost match
+    cannot start before the run ahead of the first gate match.
+    """
+    gate = _OF_GATE.search(window)
+    if gate is None:
+        return None
+    ahead = window[: gate.start()].rstrip()
+    parts = ahead.rsplit(None, 1)
+    return _OF_BEFORE.search(window, len(ahead) - len(parts[-1]) if parts else len(ahead))
 
 
 @functools.lru_cache(maxsize=4096)

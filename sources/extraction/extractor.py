@@ -287,7 +287,9 @@ class Extractor:
 
     def _mentions(self, scanned: _Scanned) -> list[Mention]:
         if scanned.mentions is None:
-            scanned.mentions = self._aliases.find(scanned.whole, scanned.low, scanned.alias_found)
+            scanned.mentions = self._aliases.find(
+                scanned.whole, scanned.low, scanned.alias_found, scanned.plain
+            )
         return scanned.mentions
 
     def _tags(self, scanned: _Scanned) -> tuple[tuple[str, ...], tuple[str, ...]]:
