@@ -747,20 +747,32 @@ class PollSession:
         return not busy and main._cache_of is self.app.snapshot and main.history_for is not None
 
     async def measure_round(
-        self, scenario: str, run: int, trigger: Callable[[], Any], server: Any, since: float = 0.0
+        self,
+        scenario: str,
+        run: int,
+        trigger: Callable[[], Any],
+        server: Any,
+        since: float = 0.0,
+        started_after: float = 0.0,
     ) -> RoundFigures:
-        """Trigger a round, wait until its result is on screen, and collect the stalls."""
+        """Trigger a round, wait until its result is on screen, and collect the stalls.
+
+        `since` opens the window at an earlier instant (the server was reset
+        by the caller); the round is the first to start after `started_after`
+        (default: the window's start), which may come before the window.
+        """
         if not since:
             await asyncio.to_thread(server.control, "reset")
         load = load_average()
         start = since or time.perf_counter()
+        after = started_after or start
         result = trigger()
         if asyncio.iscoroutine(result):
             await result
         await self.wait(
-            lambda: self.mark_after("RoundStarted", start) is not None, start, "a round"
+            lambda: self.mark_after("RoundStarted", after) is not None, start, "a round"
         )
-        began = self.mark_after("RoundStarted", start)
+        began = self.mark_after("RoundStarted", after)
         assert began is not None
         await self.wait(
             lambda: self.mark_after("RoundFinished", began) is not None, start, "the round's end"
@@ -926,7 +938,12 @@ async def poll_stalls(
                         # From the first frame: before it there is nothing to
                         # type into (the first frame has its own figure).
                         figures = await session.measure_round(
-                            "start", run, lambda: None, server, since=time.perf_counter()
+                            "start",
+                            run,
+                            lambda: None,
+                            server,
+                            since=time.perf_counter(),
+                            started_after=created,
                         )
                         report(figures)
                         return results
