@@ -178,11 +178,9 @@ def feed_lines(stdout: str) -> dict[str, str]:
 
 
 def stored_items(db: Path, feed_url: str | None = None) -> list[Item]:
-    """Every stored item (of one feed, if given), read as the dashboard reads them."""
+    """Every stored item (of one feed, if given), decoded."""
     with Store.open(db, readonly=True) as store:
-        urls = [feed_url] if feed_url is not None else list(store.feed_states())
-        found = [store.item(i) for url in urls for i in store.known_items_of_feed(url)]
-    return [item for item in found if item is not None]
+        return store.all_items(feed_url)
 
 
 def stored_feeds(db: Path) -> dict[str, FeedState]:

@@ -284,7 +284,9 @@ class Stancewatch(Tool):
         shutil.rmtree(state, ignore_errors=True)
         state.mkdir(parents=True)
         if big is not None:
-            shutil.copyfile(big, state / "db.json")
+            from store import copy_database
+
+            copy_database(big, state / "db.json")
 
     def command(self, state: Path) -> list[str]:
         return [
@@ -371,6 +373,13 @@ def _source_digest(paths: Sequence[Path]) -> str:
     return digest.hexdigest()[:12]
 
 
+def database_megabytes(path: Path) -> float:
+    """Size of a database: its head file and every part it names."""
+    from store import database_files
+
+    return sum(f.stat().st_size for f in database_files(path)) / 2**20
+
+
 def build_big_store(cache: Path, n_items: int, n_statements: int, seed: int) -> Path:
     """A stancewatch database with `n_items` items and `n_statements` statements.
 
@@ -378,7 +387,7 @@ def build_big_store(cache: Path, n_items: int, n_statements: int, seed: int) -> 
     and kept in `cache`, keyed by the sizes and the store's source code, so a
     change to the store's format builds a new one.
     """
-    from store import Store
+    from store import Store, copy_database
 
     key = _source_digest([REPO / "store", REPO / "sources" / "records.py", BENCH / "gen_feeds.py"])
     path = cache / f"big-store-{n_items}-{n_statements}-{seed}-{key}.json"
@@ -398,10 +407,13 @@ def build_big_store(cache: Path, n_items: int, n_statements: int, seed: int) -> 
     work.mkdir()
     with Store.open(work / "db.json") as store:
         store.commit_round(feeds, items, statements, now=now)
-    os.replace(work / "db.json", path)
+    # A database is a head file and a folder of parts: both go.
+    path.unlink(missing_ok=True)
+    shutil.rmtree(path.with_name(path.name + ".d"), ignore_errors=True)
+    copy_database(work / "db.json", path)
     shutil.rmtree(work, ignore_errors=True)
     stamp.write_text(now.isoformat())
-    size = path.stat().st_size / 2**20
+    size = database_megabytes(path)
     print(
         f"  built the big store: {n_items} items, {n_statements} statements, {size:.0f} MiB "
         f"in {time.perf_counter() - started:.1f} s -> {path}",
@@ -928,7 +940,7 @@ def stages(args: argparse.Namespace) -> None:
     from sources.itemize import itemize
     from sources.parse import ParsePool, parse_document
     from sources.records import FeedSpec, FeedState, FetchResult, Item, Outcome, Statement
-    from store import Store
+    from store import Store, copy_database
 
     clock = _Clock()
     with (
@@ -1051,10 +1063,10 @@ def stages(args: argparse.Namespace) -> None:
         if "big" in args.scenarios:
             big = build_big_store(args.cache_dir, args.big_items, args.big_statements, args.seed)
             copy = work / "big.json"
-            shutil.copyfile(big, copy)
+            copy_database(big, copy)
             with clock.stage(f"store: open big ({args.big_items} items)") as notes:
                 store = Store.open(copy)
-                notes.append(f"{copy.stat().st_size / 2**20:.0f} MiB file")
+                notes.append(f"{database_megabytes(copy):.0f} MiB in its files")
             with clock.stage("store: known_items on big"):
                 store.known_items([i.id for i in items])
             with clock.stage("store: commit_round on big (cold items)"):
