@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from sources.extraction import Extractor, actors, extractor, load_default_specs, stance
 from sources.extraction.cues import FINDER
 from sources.extraction.literals import ODD_CASE, case_plain, lowered
+from sources.extraction.sentences import split_sentences
 
 _PUNCTUATION_IN_PATTERNS = "’‘“”–—«»„"
 
@@ -243,3 +244,21 @@ def test_the_of_regex_searched_from_its_gate_finds_the_same_match(window: str) -
     assert (whole and (whole.span(), whole.group("head"))) == (
         fast and (fast.span(), fast.group("head"))
     )
+
+
+@given(
+    st.lists(
+        _PAIR_WORDS | st.sampled_from(['."', ". ", "! ", "? ", "\n", "“", "”"]), max_size=60
+    ).map(" ".join),
+    st.integers(min_value=-5, max_value=400),
+)
+@settings(max_examples=400, deadline=None)
+def test_splitting_until_a_position_gives_the_first_sentences_up_to_the_one_after_it(
+    text: str, until: int
+) -> None:
+    whole = split_sentences(text, offset=3)
+    cut = split_sentences(text, offset=3, until=until)
+    assert cut == whole[: len(cut)]
+    assert [s for s in whole if s.start <= until] == [s for s in cut if s.start <= until]
+    after = [s for s in whole if s.start > until]
+    assert not after or after[0] in cut

@@ -366,8 +366,11 @@ class Extractor:
         if title_len:
             sentences.append(Sentence(0, title_len, whole[:title_len], headline=True))
         body_offset = title_len + 2 if title_len else 0
-        for sentence in split_sentences(whole[body_offset:], offset=body_offset):
-            sentences.append(sentence)
+        # Sentences after the one following the last topic word are never
+        # attributed: they are not split.
+        sentences.extend(
+            split_sentences(whole[body_offset:], offset=body_offset, until=hits[-1].start)
+        )
         mentions = self._mentions(scanned)
         ctx = _Context(
             whole,

@@ -18,6 +18,7 @@ from sources.extraction.lexicon import ABBREVIATIONS, SENTENCE_STARTERS
 OPEN_QUOTES = "“«„"
 CLOSE_QUOTES = "”»"
 _CLOSERS = frozenset(CLOSE_QUOTES + '"')
+_LONGEST_ABBREVIATION = max(map(len, ABBREVIATIONS))
 _QUOTES = OPEN_QUOTES + CLOSE_QUOTES + '"'
 """Every quote an event can start with: a string, for `in` on one character."""
 _MAX_QUOTE_CHARS = 1500
@@ -59,12 +60,15 @@ class Sentence(NamedTuple):
     """A title or a line without end punctuation: headline templates apply."""
 
 
-def split_sentences(text: str, *, offset: int = 0) -> list[Sentence]:
+def split_sentences(text: str, *, offset: int = 0, until: int | None = None) -> list[Sentence]:
     """Split text into sentences, keeping quotations and their attributions whole.
 
     Args:
         text: plain text (one item's summary or body).
         offset: added to every position, when `text` is a slice of a larger string.
+        until: stop once a sentence starting after this position (with the
+            offset) is in the list: the rest is not split. The sentences
+            given are the same first ones as without it.
 
     Returns:
         Sentences in order, whitespace-trimmed, none empty.
@@ -80,6 +84,8 @@ def split_sentences(text: str, *, offset: int = 0) -> list[Sentence]:
         first = text[pos]
         if first == "\n":
             _add(sentences, text, start, pos, offset)
+            if until is not None and sentences and sentences[-1].start > until:
+                return sentences
             start = end
             in_quote = False
             continue
@@ -103,6 +109,8 @@ def split_sentences(text: str, *, offset: int = 0) -> list[Sentence]:
         if not _ends_sentence(text, pos, end, token, closes_quote):
             continue
         _add(sentences, text, start, end, offset)
+        if until is not None and sentences and sentences[-1].start > until:
+            return sentences
         start = end
     _add(sentences, text, start, len(text), offset)
     return sentences
@@ -125,6 +133,11 @@ def _ends_sentence(text: str, pos: int, end: int, token: str, closes_quote: bool
     ):
         return False
     if token[0] != ".":
+        return True
+    if pos > _LONGEST_ABBREVIATION and text[pos - _LONGEST_ABBREVIATION - 1 : pos].isalpha():
+        # The word before the full stop ends with more letters than any
+        # abbreviation has, so the test below would find neither an initial
+        # nor an abbreviation: the common case, decided without slicing.
         return True
     window = text[pos - 40 if pos > 40 else 0 : pos]
     parts = window.rsplit(None, 1)  # empty when the window is blank
