@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from sources.extraction import Extractor, actors, extractor, load_default_specs, stance
 from sources.extraction.cues import FINDER
-from sources.extraction.literals import ODD_CASE, case_plain, lowered
+from sources.extraction.literals import ODD_CASE, case_plain, lower_same_length, lowered
 from sources.extraction.sentences import split_sentences
 
 _PUNCTUATION_IN_PATTERNS = "’‘“”–—«»„"
@@ -262,3 +262,19 @@ def test_splitting_until_a_position_gives_the_first_sentences_up_to_the_one_afte
     assert [s for s in whole if s.start <= until] == [s for s in cut if s.start <= until]
     after = [s for s in whole if s.start > until]
     assert not after or after[0] in cut
+
+
+_EXTRACTOR = Extractor(*load_default_specs())
+_ALIAS_WORDS = st.sampled_from(
+    sorted({key for key in _EXTRACTOR._aliases.literals if len(key) < 30})
+    + ["US", "us", "UN", "un", "EU", "’s", "'s", ",", ".", "-", "Kremlin's", "the"]
+)
+
+
+@given(st.lists(_ALIAS_WORDS | st.text(max_size=4), max_size=30).map(" ".join))
+@settings(max_examples=400, deadline=None)
+def test_the_actors_of_an_item_are_those_its_mentions_name(text: str) -> None:
+    low = lower_same_length(text)
+    found, _, _ = _EXTRACTOR._scan(low)
+    expected = {m.actor for m in _EXTRACTOR._aliases.find(text, low, found) if m.actor}
+    assert _EXTRACTOR._aliases.actors(text, low, found) == expected

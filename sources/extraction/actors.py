@@ -296,6 +296,45 @@ class AliasIndex:
             return None
         return entry
 
+    def actors(
+        self,
+        text: str,
+        low: str,
+        found: Sequence[tuple[int, Sequence[tuple[str, Entry]]]],
+    ) -> set[str]:
+        """The actors `find` would name, without what it works out about each mention.
+
+        The same choice of alias at each position as `find` (longest first,
+        whole words, capitals where the alias is an acronym, no overlaps),
+        and none of the regexes that decide whether a mention can speak:
+        tagging an item needs only who is named.
+
+        Args:
+            text: the text.
+            low: `lower_same_length(text)`.
+            found: the aliases a shared scan found, as `find` takes them.
+
+        Returns:
+            `{m.actor for m in find(text, low, found) if m.actor}`.
+        """
+        actors: set[str] = set()
+        size = len(low)
+        taken_until = 0
+        for start, chain in found:
+            if start < taken_until:
+                continue
+            for key, entry in chain:
+                end = start + len(key)
+                if end < size and (low[end].isalnum() or low[end] == "_"):
+                    continue
+                if entry.exact is not None and text[start:end].replace("’", "'") != entry.exact:
+                    continue
+                taken_until = end
+                if entry.actor:
+                    actors.add(entry.actor)
+                break
+        return actors
+
     def find(
         self,
         text: str,

@@ -293,7 +293,11 @@ class Extractor:
         return scanned.mentions
 
     def _tags(self, scanned: _Scanned) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        actors = {m.actor for m in self._mentions(scanned) if m.actor}
+        if scanned.mentions is not None or scanned.hits:
+            # An item with topic words needs its mentions for `extract` anyway.
+            actors = {m.actor for m in self._mentions(scanned) if m.actor}
+        else:
+            actors = self._aliases.actors(scanned.whole, scanned.low, scanned.alias_found)
         topics = {hit.topic for hit in scanned.hits}
         return tuple(sorted(actors)), tuple(sorted(topics))
 
