@@ -86,12 +86,10 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin
 
 from sources.clean import (
-    clamp_date,
     clean_text,
     fold_whitespace,
     html_to_text,
     strip_controls,
-    to_utc,
     truncate,
 )
 from sources.parse import (
@@ -104,12 +102,11 @@ from sources.parse import (
     TITLE_LIMIT,
     _base_url,
     _entries,
-    _extra,
     _feed_title,
-    _guid,
     _link,
     _one_line,
     _StrictParser,
+    finish_entry,
 )
 from sources.records import ParsedEntry, ParsedFeed
 
@@ -992,28 +989,11 @@ def _summary(raw: Mapping[str, Any]) -> str:
     return truncate(summary, SUMMARY_LIMIT)
 
 
-def _entry(raw: Mapping[str, Any], base: str, now: datetime) -> ParsedEntry | None:
+def _entry(raw: dict[str, Any], base: str, now: datetime) -> ParsedEntry | None:
     """`sources.parse._entry` on a raw entry of this module."""
     title = raw.get("title") or ""
     title = clean_text(title, limit=TITLE_LIMIT) if title else ""
-    summary = _summary(raw)
-    link = _link(raw, base)
-    if not (title or summary or link):
-        return None
-    published = clamp_date(
-        to_utc(
-            raw.get("published_parsed") or raw.get("updated_parsed") or raw.get("created_parsed")
-        ),
-        now,
-    )
-    return ParsedEntry(
-        guid=_guid(raw.get("id")),
-        link=link,
-        title=title,
-        summary=summary,
-        published=published,
-        extra=_extra(raw),
-    )
+    return finish_entry(raw, title, _summary(raw), _link(raw, base), now)
 
 
 # --- the entry point ---------------------------------------------------------------

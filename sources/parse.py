@@ -410,8 +410,17 @@ def _entry(raw: Any, url: str, now: datetime) -> ParsedEntry | None:
     """One feedparser entry as a ParsedEntry; None when it has nothing to show."""
     title = _text(raw.get("title"))
     title = clean_text(title, limit=TITLE_LIMIT) if title else ""
-    summary = _summary(raw)
-    link = _link(raw, url)
+    return finish_entry(raw, title, _summary(raw), _link(raw, url), now)
+
+
+def finish_entry(
+    raw: dict[str, Any], title: str, summary: str, link: str, now: datetime
+) -> ParsedEntry | None:
+    """The entry from its cleaned text and the raw entry's dates, guid and extras.
+
+    Shared with `sources.fastparse`, whose raw entries carry the same keys.
+    None when the entry has no title, text or link.
+    """
     if not (title or summary or link):
         return None
     # `dict.get` for updated_parsed: feedparser's own `get` maps a missing
