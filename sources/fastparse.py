@@ -97,16 +97,15 @@ from sources.parse import (
     _HTML_TYPES,
     AUTHOR_SCAN_LIMIT,
     MAX_DOCUMENT_BYTES,
-    MAX_ENTRIES,
     SUMMARY_LIMIT,
     TITLE_LIMIT,
     _base_url,
-    _entries,
     _feed_title,
     _link,
     _one_line,
     _StrictParser,
     finish_entry,
+    gather_entries,
 )
 from sources.records import ParsedEntry, ParsedFeed
 
@@ -1087,18 +1086,9 @@ def _fast_parse(body: bytes, header_map: Mapping[str, str], url: str, now: datet
     reader = _read(root, names, version)
 
     base = _base_url(url, header_map.get("content-location", ""))
-    entries: list[ParsedEntry] = []
-    empty = 0
-    for raw in reader.entries[:MAX_ENTRIES]:
-        entry = _entry(raw, base, now)
-        if entry is None:
-            empty += 1
-        else:
-            entries.append(entry)
-    if len(reader.entries) > MAX_ENTRIES:
-        notes.append(f"kept the first {MAX_ENTRIES} of {len(reader.entries)} entries")
-    if empty:
-        notes.append(f"skipped {_entries(empty)} with no title, text or link")
+    entries, skipped = gather_entries(reader.entries, lambda one: _entry(one, base, now), notes)
+    if skipped:
+        raise _Unsure(f"{skipped} entries could not be built")
     feed = {} if reader.title is None else {"title": reader.title}
     return ParsedFeed(
         title=_feed_title(feed),

@@ -48,14 +48,14 @@ import threading
 import xml.sax
 import xml.sax.handler
 import xml.sax.xmlreader
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import feedparser.api
@@ -83,6 +83,8 @@ __all__ = [
     "parse_document",
     "parse_with_feedparser",
 ]
+
+_Raw_T = TypeVar("_Raw_T")
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 """Documents above this are refused before feedparser sees them."""
@@ -340,24 +342,7 @@ def parse_with_feedparser(
         notes.insert(0, "ill-formed, entries recovered: " + _describe(problem))
 
     base = _base_url(url, header_map.get("content-location", ""))
-    entries: list[ParsedEntry] = []
-    skipped = empty = 0
-    for raw_entry in raw.entries[:MAX_ENTRIES]:
-        try:
-            entry = _entry(raw_entry, base, now)
-        except Exception:  # one odd entry must not cost the feed
-            skipped += 1
-            continue
-        if entry is None:
-            empty += 1
-        else:
-            entries.append(entry)
-    if len(raw.entries) > MAX_ENTRIES:
-        notes.append(f"kept the first {MAX_ENTRIES} of {len(raw.entries)} entries")
-    if skipped:
-        notes.append(f"skipped {_entries(skipped)} that could not be read")
-    if empty:
-        notes.append(f"skipped {_entries(empty)} with no title, text or link")
+    entries, skipped = gather_entries(raw.entries, lambda one: _entry(one, base, now), notes)
     if skipped and not entries:
         # Entries were there and none could be read: that is a broken feed.
         # Entries that were merely empty are not: the feed says nothing yet.
@@ -367,6 +352,38 @@ def parse_with_feedparser(
         entries=tuple(entries),
         warning="; ".join(notes) or None,
     )
+
+
+def gather_entries(
+    raws: Sequence[_Raw_T], build: Callable[[_Raw_T], ParsedEntry | None], notes: list[str]
+) -> tuple[list[ParsedEntry], int]:
+    """Build the first MAX_ENTRIES entries, noting in `notes` what was dropped and why.
+
+    Shared with `sources.fastparse`, so both paths count and word it alike.
+
+    Returns:
+        (the entries, how many raised while being built: one odd entry must
+        not cost the feed).
+    """
+    entries: list[ParsedEntry] = []
+    skipped = empty = 0
+    for raw in raws[:MAX_ENTRIES]:
+        try:
+            entry = build(raw)
+        except Exception:
+            skipped += 1
+            continue
+        if entry is None:
+            empty += 1
+        else:
+            entries.append(entry)
+    if len(raws) > MAX_ENTRIES:
+        notes.append(f"kept the first {MAX_ENTRIES} of {len(raws)} entries")
+    if skipped:
+        notes.append(f"skipped {_entries(skipped)} that could not be read")
+    if empty:
+        notes.append(f"skipped {_entries(empty)} with no title, text or link")
+    return entries, skipped
 
 
 def _refuse_unread(body: bytes | bytearray) -> ParsedFeed | None:
