@@ -135,7 +135,7 @@ _NEGATABLE = (CueKind.HEDGE, CueKind.STANCE)
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
 _KEY_WORDS = re.compile(
-    r"(?<![\w-])(?:"
+    r"[^\w-]("
     + trie_pattern(sorted(_ANAPHORA_HEADS | _CARRY_PRONOUNS | _ROLE_HEADS))
     + r")(?![\w-])"
 )
@@ -1031,7 +1031,11 @@ _NP_STOP = re.compile(r"[,;:.!?\"“”]|\s(?:that|who|which|on|in|at|as|said|sa
 
 def _words(text: str) -> set[str]:
     # Only ever compared with the three word sets: the others are not kept.
-    return set(_KEY_WORDS.findall(text.lower()))
+    # The character before each word is consumed rather than looked behind
+    # at, and a space stands in for the start: a pattern that opens with a
+    # character class lets the engine skip through the sentence in C
+    # instead of trying the lookbehind at every character (a third as long).
+    return set(_KEY_WORDS.findall(" " + text.lower()))
 
 
 def _points_back(ctx: _Context, sentence: Sentence, words: set[str]) -> bool:
