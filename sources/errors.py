@@ -18,8 +18,9 @@ class ConfigError(StancewatchError):
 
     exit_code = 2
 
-    def __init__(self, path: str, message: str, *, key: str | None = None,
-                 line: int | None = None) -> None:
+    def __init__(
+        self, path: str, message: str, *, key: str | None = None, line: int | None = None
+    ) -> None:
         self.path = path
         self.key = key
         self.line = line
