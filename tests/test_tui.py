@@ -315,15 +315,20 @@ EMPTY_FEED = """<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Loopback Wire</title></channel></rss>"""
 
 
+def wire_app(tmp_path: Path, feed_server: FeedServer) -> StancewatchApp:
+    """The app over the seeded store, polling one loopback feed that starts empty."""
+    from sources.config import load_config
+
+    url = feed_server.add("/wire.xml", EMPTY_FEED.encode())
+    build_store(tmp_path / "db.json")
+    config = load_config(write_config(tmp_path, [url]))
+    return StancewatchApp(config, tmp_path / "db.json", clock=lambda: NOW, watch_config=False)
+
+
 async def test_a_live_update_arrives_while_the_user_is_on_the_feeds_screen(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    url = feed_server.add("/wire.xml", EMPTY_FEED.encode())
-    build_store(tmp_path / "db.json")
-    from sources.config import load_config
-
-    config = load_config(write_config(tmp_path, [url]))
-    app = StancewatchApp(config, tmp_path / "db.json", clock=lambda: NOW, watch_config=False)
+    app = wire_app(tmp_path, feed_server)
     async with app.run_test(size=(120, 40)) as pilot:
         main = await settled(pilot)
         await wait_for(pilot, lambda: app.rounds >= 1, timeout=30)
@@ -370,12 +375,7 @@ async def test_a_live_update_arrives_while_the_user_is_on_the_feeds_screen(
 async def test_new_statements_keep_the_history_cursor_on_its_row(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    url = feed_server.add("/wire.xml", EMPTY_FEED.encode())
-    build_store(tmp_path / "db.json")
-    from sources.config import load_config
-
-    config = load_config(write_config(tmp_path, [url]))
-    app = StancewatchApp(config, tmp_path / "db.json", clock=lambda: NOW, watch_config=False)
+    app = wire_app(tmp_path, feed_server)
     async with app.run_test(size=(120, 40)) as pilot:
         main = await settled(pilot)
         await wait_for(pilot, lambda: app.rounds >= 1, timeout=30)
