@@ -82,3 +82,26 @@ def test_hostile_card(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int
         await wait_for(pilot, lambda: main.history_for == ("hungary", "sanctions", ""))
 
     assert snap_compare(fixed_app(tmp_path), terminal_size=size, run_before=hungary)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_failing_feed_toast(
+    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """A "Feed failing" toast in the bottom right, its error wrapped in full on every line, no
+    line cut short with an ellipsis (at 80 columns the toast rack's scrollbar gutter once took
+    the last column)."""
+
+    async def failing(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        # The words and options the app uses when a round's feed fails (`_round_finished`).
+        pilot.app.notify(
+            "Wire Monitor: not a feed: an HTML page, with no RSS, Atom or RDF element",
+            title="Feed failing",
+            severity="error",
+            timeout=60,
+            markup=False,
+        )
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(tmp_path), terminal_size=size, run_before=failing)
