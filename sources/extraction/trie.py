@@ -63,12 +63,15 @@ def _node_pattern(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
             branches.append("[" + "".join(_class_escape(c) for c in single_chars) + "]")
     if not branches:
         return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
     if ends_here:
-        if len(branches) == 1 and len(body) == 1 or body.startswith("["):
-            return body + "?"
-        return "(?:" + body + ")?"
-    return body
+        if len(branches) == 1 and (len(branches[0]) == 1 or branches[0].startswith("[")):
+            return branches[0] + "?"
+        # An empty last branch rather than `(?:...)?`: the same choices in the
+        # same order (the longer phrase first, then none), as no branch can
+        # match empty; the regex engine runs a plain alternation with less
+        # bookkeeping than a repeat of a group.
+        return "(?:" + "|".join(branches) + "|)"
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
 
 def _class_escape(char: str) -> str:
