@@ -11,6 +11,7 @@ is simply run over the whole text, so any valid regex still works.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
@@ -173,12 +174,20 @@ class LiteralScanner(Generic[T]):
         word_keys = sorted(k for k in self._entries if _WORD_CHAR.match(k))
         other_keys = sorted(k for k in self._entries if not _WORD_CHAR.match(k))
         word_body = trie_pattern(word_keys)
-        self._regex = re.compile(r"\W(?=(" + word_body + "))")
+        self._regex = re.compile(
+            _non_word_class() + "(?=(" + word_body + "))" + _NOT_AFTER_ASTRAL_WORD
+        )
+        # An ASCII text needs no test for characters past the BMP.
+        self._regex_ascii = re.compile(_ASCII_NON_WORD + "(?=(" + word_body + "))")
         self._at_start = re.compile(r"(?=(" + word_body + "))")
         self._other = re.compile("(" + trie_pattern(other_keys) + ")") if other_keys else None
         # Their first characters ("'" and "’" for "'s"): a text holding none of
         # them needs no second pass, and `in` looks in C at memchr speed.
         self._other_firsts = tuple(sorted({key[0] for key in other_keys}))
+
+    def _regex_for(self, low: str) -> re.Pattern[str]:
+        # `isascii` reads a flag of the string: no pass over it.
+        return self._regex_ascii if low.isascii() else self._regex
 
     def scan(self, low: str, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
         """Each start position in `low[start:end]` and the longest literal there.
@@ -199,9 +208,9 @@ class LiteralScanner(Generic[T]):
                 found.append((0, first.group(1)))
         if start == 0 and stop == len(low):
             # The whole text (the common case): every literal found is in range.
-            found.extend([(m.start() + 1, m.group(1)) for m in self._regex.finditer(low)])
+            found.extend([(m.start() + 1, m.group(1)) for m in self._regex_for(low).finditer(low)])
         else:
-            for match in self._regex.finditer(low, max(start - 1, 0), stop):
+            for match in self._regex_for(low).finditer(low, max(start - 1, 0), stop):
                 literal = match.group(1)
                 position = match.start() + 1
                 if position >= start and position + len(literal) <= stop:
@@ -249,7 +258,7 @@ class LiteralScanner(Generic[T]):
                 second.append((position, b))
             if c:
                 third.append((position, c))
-        for match in self._regex.finditer(low):
+        for match in self._regex_for(low).finditer(low):
             position, end = match.span(1)
             a, b, c = table[low[position:end]]
             if a:
@@ -269,6 +278,36 @@ class LiteralScanner(Generic[T]):
     def at(self, longest: str) -> tuple[tuple[str, T], ...]:
         """Every literal that starts where `longest` was found, longest first."""
         return self._chains.get(longest, ())
+
+
+_ASCII_NON_WORD = "[^0-9A-Z_a-z]"
+"""`\\W` on ASCII text. A set of listed characters is a bitmap the regex engine
+tests in a few instructions; `\\W` asks the Unicode database for every character."""
+
+_NOT_AFTER_ASTRAL_WORD = r"(?<!(?=[\U00010000-\U0010ffff])\w)"
+"""After `_non_word_class()` and a lookahead: the character passed is not a word
+character beyond the BMP. Tried only where the lookahead found a literal."""
+
+
+@functools.cache
+def _non_word_class() -> str:
+    """A set that is `\\W` in the BMP and takes every character past it.
+
+    The regex engine looks a BMP character up in a bitmap (`\\W` asks the
+    Unicode database for each one, a third of a scan's work); beyond the BMP
+    a set is a list of ranges, so all are taken and `_NOT_AFTER_ASTRAL_WORD`
+    drops the word characters among them. Together: exactly `\\W`.
+    """
+    ranges: list[str] = []
+    start: int | None = None
+    for code in range(0x10001):
+        non_word = code < 0x10000 and _WORD_CHAR.match(chr(code)) is None
+        if non_word and start is None:
+            start = code
+        elif not non_word and start is not None:
+            ranges.append(f"\\u{start:04x}-\\u{code - 1:04x}")
+            start = None
+    return "[" + "".join(ranges) + "\\U00010000-\\U0010ffff]"
 
 
 def _position(item: tuple[int, Any]) -> int:
