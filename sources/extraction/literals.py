@@ -180,10 +180,22 @@ class LiteralScanner(Generic[T]):
         # An ASCII text needs no test for characters past the BMP.
         self._regex_ascii = re.compile(_ASCII_NON_WORD + "(?=(" + word_body + "))")
         self._at_start = re.compile(r"(?=(" + word_body + "))")
-        self._other = re.compile("(" + trie_pattern(other_keys) + ")") if other_keys else None
-        # Their first characters ("'" and "’" for "'s"): a text holding none of
-        # them needs no second pass, and `in` looks in C at memchr speed.
-        self._other_firsts = tuple(sorted({key[0] for key in other_keys}))
+        # The other literals ("'s", "’s"), one regex per first character: a
+        # regex starting with a literal character skips through the text in a
+        # tight loop, one starting with a choice tests each character against
+        # a set. A text without that character needs no pass (`in` looks at
+        # memchr speed). The passes find what one regex for all would: two
+        # matches from different passes cannot overlap, as no literal holds
+        # another's first character after its own first.
+        firsts = sorted({key[0] for key in other_keys})
+        if any(char in firsts for key in other_keys for char in key[1:] if char != key[0]):
+            groups = [(tuple(firsts), other_keys)]
+        else:
+            groups = [((first,), [k for k in other_keys if k[0] == first]) for first in firsts]
+        self._others = tuple(
+            (group_firsts, re.compile("(" + trie_pattern(keys) + ")"))
+            for group_firsts, keys in groups
+        )
 
     def _regex_for(self, low: str) -> re.Pattern[str]:
         # `isascii` reads a flag of the string: no pass over it.
@@ -215,13 +227,14 @@ class LiteralScanner(Generic[T]):
                 position = match.start() + 1
                 if position >= start and position + len(literal) <= stop:
                     found.append((position, literal))
-        if self._other is not None and self._may_hold_other(low):
-            found.extend((m.start(), m.group(1)) for m in self._other.finditer(low, start, stop))
+        other = False
+        for firsts, regex in self._others:
+            if any(first in low for first in firsts):
+                found.extend((m.start(), m.group(1)) for m in regex.finditer(low, start, stop))
+                other = True
+        if other:
             found.sort()
         return found
-
-    def _may_hold_other(self, low: str) -> bool:
-        return any(first in low for first in self._other_firsts)
 
     def scan_split(
         self, low: str, table: Mapping[str, tuple[Any, Any, Any]]
@@ -248,8 +261,9 @@ class LiteralScanner(Generic[T]):
         at_start = self._at_start.match(low)
         if at_start is not None and at_start.group(1):
             found.append((0, at_start.group(1)))
-        if self._other is not None and self._may_hold_other(low):
-            found.extend((m.start(), m.group(1)) for m in self._other.finditer(low))
+        for firsts, regex in self._others:
+            if any(first in low for first in firsts):
+                found.extend((m.start(), m.group(1)) for m in regex.finditer(low))
         for position, literal in found:
             a, b, c = table[literal]
             if a:
