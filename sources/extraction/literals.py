@@ -273,8 +273,9 @@ class LiteralScanner(Generic[T]):
             if c:
                 third.append((position, c))
         for match in self._regex_for(low).finditer(low):
-            position, end = match.span(1)
-            a, b, c = table[low[position:end]]
+            # Not `span(1)` and a slice: a tuple and a slice object fewer per literal.
+            position = match.start(1)
+            a, b, c = table[match[1]]
             if a:
                 first.append((position, a))
             if b:
