@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.extraction import Extractor, load_default_specs
-from sources.extraction.actors import AliasIndex
+from sources.extraction import Extractor, actors, load_default_specs
+from sources.extraction.actors import AliasIndex, backwards
 from sources.extraction.literals import LiteralScanner, literal_prefixes, lower_same_length
 from sources.extraction.sentences import MAX_SENTENCE_CHARS, split_sentences
 from sources.extraction.trie import trie_pattern
@@ -143,6 +143,57 @@ def test_a_shared_surname_names_no_one() -> None:
         ]
     )
     assert index.find("Kovacs said so.") == []
+
+
+def test_a_regex_backwards_spells_its_sequences_backwards() -> None:
+    assert backwards(r"(?:ab|c\.?)\s+[A-Z][\w’'-]*(?:d|ef){0,2}?x") == (
+        r"x(?:d|fe){0,2}?[\w’'-]*[A-Z]\s+(?:ba|\.?c)"
+    )
+    for unsupported in (r"a$", r"\ba", r"(?P<x>a)", r"(?=a)", r"a)", r"(?:a"):
+        with pytest.raises(ValueError):
+            backwards(unsupported)
+
+
+_BEFORE_WORDS = st.sampled_from(
+    ["to", "of", "in", "the", "an", "UN", "Kyiv", "envoy", "aide", "close", "said", "President"]
+    + ["minister", "and", "de", "Russia's", "vs.", "ex-head", "it's-head", " ", "\n", "-", "("]
+)
+
+
+def _before_window(regex: re.Pattern[str]) -> st.SearchStrategy[str]:
+    pieces = st.from_regex(regex) | _BEFORE_WORDS | st.text(max_size=3)
+    return st.lists(pieces, max_size=7).map(" ".join) | st.lists(pieces, max_size=7).map("".join)
+
+
+def _backwards_at(
+    regex: re.Pattern[str], prefix: str, window: str, name: str
+) -> re.Match[str] | None:
+    """Run a backwards regex over the window as `find` does: in the whole reversed text."""
+    text = prefix + window + name
+    return regex.match(text[::-1], len(name), len(name) + len(window))
+
+
+@given(st.data())
+@settings(max_examples=500, deadline=None)
+def test_the_regexes_before_a_name_find_the_same_run_backwards(data: st.DataObject) -> None:
+    forward, backward = data.draw(
+        st.sampled_from(
+            [
+                (actors._DEMOTED_BEFORE, actors._DEMOTED_BEFORE_BACKWARDS),
+                (actors._OF_BEFORE, actors._OF_BEFORE_BACKWARDS),
+                (actors._SHIFTED_BEFORE, actors._SHIFTED_BEFORE_BACKWARDS),
+            ]
+        )
+    )
+    window = data.draw(_before_window(forward))
+    prefix = data.draw(st.sampled_from(["", "x", " ", "'", "\n"]))
+    name = data.draw(st.sampled_from(["", "Kyiv", " ", "\n", "s"]))
+    found = forward.search(window)
+    back = _backwards_at(backward, prefix, window, name)
+    assert (found is None) == (back is None)
+    if found is not None and back is not None and "head" in forward.groupindex:
+        start, end = back.span("head")
+        assert found.group("head") == back.string[start:end][::-1]
 
 
 # --- the whole extractor on any text -------------------------------------------------

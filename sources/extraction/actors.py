@@ -129,32 +129,110 @@ _LEADING_POSSESSIVE = re.compile(r"^[’']s")
 _FOLLOWED_BY_NON_SPEAKER = re.compile(
     r"\s+(?:[\w-]+\s+)?" + NON_SPEAKER_HEADS + r"\b", re.IGNORECASE
 )
-_DEMOTED_TAIL = (
+_DEMOTED_BODY = (
     DEMOTING_PREPOSITIONS + r"\s+(?:the\s+|a\s+|an\s+)?"
-    r"(?:(?:[A-Z][\w’'.-]*|of|the|and|de|von|der|\w+[’']s)\s+){0,4}$"
+    r"(?:(?:[A-Z][\w’'.-]*|of|the|and|de|von|der|\w+[’']s)\s+){0,4}"
 )
+_DEMOTED_TAIL = _DEMOTED_BODY + "$"
 _DEMOTED_BEFORE = re.compile(r"(?:^|\W)" + _DEMOTED_TAIL)
 """A preposition, then up to four name words, ending the text (one regex for reading)."""
 _DEMOTED_AT_START = re.compile(_DEMOTED_TAIL)
 _DEMOTED_AFTER_NON_WORD = re.compile(r"\W" + _DEMOTED_TAIL)
 r"""`_DEMOTED_BEFORE` split at its `^|\W`: `match` of the first or `search` of the second
-finds a match exactly when it does, and a search that starts with a character class
-lets the regex engine skip to the next non-word character instead of trying each one."""
+finds a match exactly when it does (`find` runs `_DEMOTED_BEFORE_BACKWARDS` instead)."""
 _DATELINE_AFTER = re.compile(
     r",?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*)?(?:\([^()\n]{1,40}\))?\s*[-–—]"
 )
-_OF_BEFORE = re.compile(
-    r"(?<![\w’'])(?P<head>[\w-]+)\s+(?:of|in)\s+(?:the\s+)?(?:(?:[A-Z][\w’'.-]*|and)\s+){0,3}$"
-)
+_OF_BODY = r"\s+(?:of|in)\s+(?:the\s+)?(?:(?:[A-Z][\w’'.-]*|and)\s+){0,3}"
+_OF_BEFORE = re.compile(r"(?<![\w’'])(?P<head>[\w-]+)" + _OF_BODY + "$")
 _OF_GATE = re.compile(r"\s(?:of|in)\s")
 """What every match of `_OF_BEFORE` holds: where it is missing, that regex is not run."""
 _ROLE_HEAD = re.compile(ROLE_NOUNS + r"$", re.IGNORECASE)
 _FOLLOWED_BY_NON_SPEAKER_LOW = lowered(_FOLLOWED_BY_NON_SPEAKER)
-_SHIFTED_BEFORE = re.compile(
-    r"\b" + SHIFTING_PREPOSITIONS + r"\s+(?:(?:[A-Z][\w’'.-]*)\s+){0,3}$", re.IGNORECASE
-)
+_SHIFTED_BODY = SHIFTING_PREPOSITIONS + r"\s+(?:(?:[A-Z][\w’'.-]*)\s+){0,3}"
+_SHIFTED_BEFORE = re.compile(r"\b" + _SHIFTED_BODY + "$", re.IGNORECASE)
 _SHIFTED_BEFORE_LOW = lowered(_SHIFTED_BEFORE)
 """The two above for the lower-cased text, when `case_plain` allows: the same matches."""
+
+
+def backwards(pattern: str) -> str:
+    r"""A regex for the same strings spelled backwards.
+
+    The three regexes above that end at the end of the text (`$`) are run
+    backwards over the reversed text by `AliasIndex.find`, anchored where the
+    name starts: the regex engine then reads only the few words the match can
+    span, where a forward search tries every word of the window. A match
+    exists exactly when the forward regex has one, since the strings matched
+    are the same read backwards.
+
+    Args:
+        pattern: a sequence of characters, escapes (`\s`, `\.`), character
+            classes and non-capturing groups with alternatives, each
+            optionally quantified (`?`, `*`, `+`, `{m,n}`, lazy or not).
+
+    Returns:
+        The reversed pattern: each sequence in reverse order, groups reversed inside.
+
+    Raises:
+        ValueError: the pattern holds anything else (anchors, captures, lookarounds).
+    """
+    reversed_pattern, at = _backwards_alternatives(pattern, 0)
+    if at != len(pattern):
+        raise ValueError(f"unbalanced ')' in {pattern!r}")
+    return reversed_pattern
+
+
+_QUANTIFIER = re.compile(r"(?:[?*+]|\{\d*(?:,\d*)?\})\??")
+_CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")
+
+
+def _backwards_alternatives(pattern: str, at: int) -> tuple[str, int]:
+    """Reverse the alternatives from `at` to the end or an unmatched ")"."""
+    alternatives: list[str] = []
+    atoms: list[str] = []
+    while True:
+        if at == len(pattern) or pattern[at] == ")":
+            alternatives.append("".join(reversed(atoms)))
+            return "|".join(alternatives), at
+        char = pattern[at]
+        if char == "|":
+            alternatives.append("".join(reversed(atoms)))
+            atoms = []
+            at += 1
+            continue
+        if pattern.startswith("(?:", at):
+            inner, at = _backwards_alternatives(pattern, at + 3)
+            if at == len(pattern):
+                raise ValueError(f"unclosed group in {pattern!r}")
+            atom, at = "(?:" + inner + ")", at + 1
+        elif char == "[":
+            found = _CLASS.match(pattern, at)
+            if found is None:
+                raise ValueError(f"unclosed class in {pattern!r}")
+            atom, at = found.group(), found.end()
+        elif char == "\\":
+            atom, at = pattern[at : at + 2], at + 2
+            if not re.fullmatch(r"\\[sSwWdD.\\\-'’\[\](){}|?*+^$ ]", atom):
+                raise ValueError(f"cannot reverse {atom!r}")
+        elif char in "()^$?*+{}":
+            raise ValueError(f"cannot reverse {pattern[at:]!r}")
+        else:
+            atom, at = char, at + 1
+        quantifier = _QUANTIFIER.match(pattern, at)
+        if quantifier is not None:
+            atom, at = atom + quantifier.group(), quantifier.end()
+        atoms.append(atom)
+
+
+_DEMOTED_BEFORE_BACKWARDS = re.compile(r"\n?" + backwards(_DEMOTED_BODY) + r"(?:\W|\Z)")
+r"""`_DEMOTED_BEFORE` backwards: `\n?` is its `$` (which also matches before a final line
+break), `(?:\W|\Z)` its `(?:^|\W)`, the window's start being where the reversed text ends."""
+_OF_BEFORE_BACKWARDS = re.compile(r"\n?" + backwards(_OF_BODY) + r"(?P<head>[\w-]+)(?![\w’'])")
+"""`_OF_BEFORE` backwards. At most one "of" or "in" can have only names after it, and the
+greedy head, backwards, is the longest that passes the lookaround: the leftmost head
+`search` finds, spelled backwards."""
+_SHIFTED_BEFORE_BACKWARDS = re.compile(r"\n?" + backwards(_SHIFTED_BODY) + r"\b", re.IGNORECASE)
+r"""`_SHIFTED_BEFORE` backwards; `\b` sees the same two characters either way."""
 
 
 _new = tuple.__new__
@@ -367,11 +445,13 @@ class AliasIndex:
             scanner = self._scanner
             found = [(start, scanner.at(longest)) for start, longest in scanner.scan(low)]
         size = len(low)
+        # The regexes for the words before a name run backwards from the name's start
+        # (see `backwards`): position `start` of the text is `size - start` here.
+        backwards_text = text[::-1]
         taken_until = 0
         for start, chain in found:
             if start < taken_until:
                 continue
-            chosen: tuple[int, Entry] | None = None
             for key, entry in chain:
                 end = start + len(key)
                 # `\w` is exactly `isalnum()` or "_" (checked over every code point).
@@ -379,45 +459,41 @@ class AliasIndex:
                     continue
                 if entry.exact is not None and text[start:end].replace("’", "'") != entry.exact:
                     continue
-                chosen = (end, entry)
                 break
-            if chosen is None:
+            else:
                 continue
-            end, entry = chosen
             taken_until = end
             after = text[end : end + 2]
             possessive = after in ("'s", "’s", "'S", "’S") or (
-                low[end - 1 : end] == "s" and after[:1] in ("'", "’") and not after[1:].isalnum()
+                low[end - 1] == "s" and after[:1] in ("'", "’") and not after[1:].isalnum()
             )
             tail_start = end + 2 if possessive and after[1:2] in "sS" else end
             # The words between the previous name and this one decide whether this
             # one is an object ("the envoy to Russia"); words before the previous
             # name belong to that one ("ambassador to the UN Vasily Nebenzya").
-            window_start = previous_end if previous_end > start - 60 else start - 60
-            window_before = text[window_start:start]
+            # Backwards, that window runs from `before` to `window_end`.
+            before = size - start
+            window_end = size - previous_end if previous_end > start - 60 else before + 60
             previous_end = end
-            demoted = (
-                _DEMOTED_AT_START.match(window_before) is not None
-                or _DEMOTED_AFTER_NON_WORD.search(window_before) is not None
-            ) or (
+            demoted = _DEMOTED_BEFORE_BACKWARDS.match(
+                backwards_text, before, window_end
+            ) is not None or (
                 # A dateline: "WASHINGTON (Reuters) -", "Kyiv, May 3 (AP) —".
                 (start == 0 or text[start - 1] == "\n") and bool(_DATELINE_AFTER.match(text, end))
             )
             if not demoted:
                 # "the capital of Kiev" is an object; "the President of Ukraine" speaks.
-                of_match = _of_before(window_before)
-                demoted = of_match is not None and not _ROLE_HEAD.search(of_match.group("head"))
+                of_match = _OF_BEFORE_BACKWARDS.match(backwards_text, before, window_end)
+                if of_match is not None:
+                    head_start, head_end = of_match.span("head")
+                    demoted = not _ROLE_HEAD.search(text, size - head_end, size - head_start)
             office = False
             role = ""
             non_speaker = False
             if entry.person is not None:
                 if possessive and _AFTER_POSSESSIVE_ROLE.match(text, tail_start):
                     office = True
-                elif (
-                    _SHIFTED_BEFORE_LOW.search(low[window_start:start])
-                    if plain
-                    else _SHIFTED_BEFORE.search(window_before)
-                ):
+                elif _SHIFTED_BEFORE_BACKWARDS.match(backwards_text, before, window_end):
                     office, demoted = True, False
             elif entry.actor:
                 follow = _FOLLOWED_BY_ROLE.match(text, end)
