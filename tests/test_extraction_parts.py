@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from sources.extraction import Extractor, actors, load_default_specs
 from sources.extraction.actors import AliasIndex, backwards
-from sources.extraction.literals import LiteralScanner, literal_prefixes, lower_same_length
+from sources.extraction.literals import (
+    LiteralScanner,
+    case_plain,
+    literal_prefixes,
+    lower_same_length,
+)
 from sources.extraction.sentences import MAX_SENTENCE_CHARS, split_sentences
 from sources.extraction.trie import trie_pattern
 from sources.records import ActorSpec, PersonSpec
@@ -194,6 +199,34 @@ def test_the_regexes_before_a_name_find_the_same_run_backwards(data: st.DataObje
     if found is not None and back is not None and "head" in forward.groupindex:
         start, end = back.span("head")
         assert found.group("head") == back.string[start:end][::-1]
+
+
+@given(
+    st.lists(
+        _BEFORE_WORDS | st.sampled_from(["'s", "’S", "s'", "Foreign", "leader", "media", "state"]),
+        max_size=6,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_a_role_right_after_a_name_is_the_one_the_full_role_regex_finds(words: list[str]) -> None:
+    text = "Russia" + " ".join(words)
+    full = actors._FOLLOWED_BY_ROLE.match(text, 6)
+    at_once = actors._ROLE_RIGHT_AFTER.match(text, 6)
+    if at_once is not None:
+        assert full is not None and full.span() == at_once.span()
+    elif full is not None:
+        assert actors._CAPITAL_AFTER.match(text, 6) is not None
+    if not case_plain(text):
+        return
+    low = text.lower()
+    both = actors._ROLE_OR_NON_SPEAKER_LOW.match(low, 6)
+    if at_once is not None:
+        assert both is not None and both.lastgroup is None and both.span() == at_once.span()
+    else:
+        # `find` starts the non-speaker regex after a possessive "'s".
+        tail = 8 if text[6:8] in ("'s", "’s", "'S", "’S") else 6
+        non_speaker = actors._FOLLOWED_BY_NON_SPEAKER.match(text, tail)
+        assert (both is not None) == (non_speaker is not None)
 
 
 # --- the whole extractor on any text -------------------------------------------------

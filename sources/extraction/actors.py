@@ -125,6 +125,14 @@ _AFTER_POSSESSIVE_ROLE = re.compile(r"\s+" + INSTITUTION_NOUNS + r"\b", re.IGNOR
 _FOLLOWED_BY_ROLE = re.compile(
     r"(?:[’']s)?\s+(?:(?-i:[A-Z])[\w.-]*\s+){0,2}?" + ROLE_NOUNS + r"\b", re.IGNORECASE
 )
+_ROLE_RIGHT_AFTER = re.compile(r"(?:[’']s)?\s+" + ROLE_NOUNS + r"\b", re.IGNORECASE)
+_ROLE_RIGHT_AFTER_LOW = lowered(_ROLE_RIGHT_AFTER)
+_CAPITAL_AFTER = re.compile(r"(?:[’']s)?\s+(?-i:[A-Z])", re.IGNORECASE)
+"""`_FOLLOWED_BY_ROLE` tries its role noun right after the name first: where
+`_ROLE_RIGHT_AFTER` matches, it finds that same match (the possessive and the spaces
+after the name can be read only one way before a letter). Otherwise it can match only
+where a capitalised word follows, where `_CAPITAL_AFTER` matches. The role regex as
+written cannot be lowered (its capitals are case-sensitive), this first part can."""
 _LEADING_POSSESSIVE = re.compile(r"^[’']s")
 _FOLLOWED_BY_NON_SPEAKER = re.compile(
     r"\s+(?:[\w-]+\s+)?" + NON_SPEAKER_HEADS + r"\b", re.IGNORECASE
@@ -149,6 +157,14 @@ _OF_GATE = re.compile(r"\s(?:of|in)\s")
 """What every match of `_OF_BEFORE` holds: where it is missing, that regex is not run."""
 _ROLE_HEAD = re.compile(ROLE_NOUNS + r"$", re.IGNORECASE)
 _FOLLOWED_BY_NON_SPEAKER_LOW = lowered(_FOLLOWED_BY_NON_SPEAKER)
+_ROLE_OR_NON_SPEAKER_LOW = re.compile(
+    _ROLE_RIGHT_AFTER_LOW.pattern
+    + r"|(?P<non_speaker>(?:[’']s)?"
+    + _FOLLOWED_BY_NON_SPEAKER_LOW.pattern
+    + ")"
+)
+"""`_ROLE_RIGHT_AFTER_LOW`, else `_FOLLOWED_BY_NON_SPEAKER_LOW` after the possessive "'s"
+(where `find` starts it): one call for both on the lower-cased text."""
 _SHIFTED_BODY = SHIFTING_PREPOSITIONS + r"\s+(?:(?:[A-Z][\w’'.-]*)\s+){0,3}"
 _SHIFTED_BEFORE = re.compile(r"\b" + _SHIFTED_BODY + "$", re.IGNORECASE)
 _SHIFTED_BEFORE_LOW = lowered(_SHIFTED_BEFORE)
@@ -496,11 +512,19 @@ class AliasIndex:
                 elif _SHIFTED_BEFORE_BACKWARDS.match(backwards_text, before, window_end):
                     office, demoted = True, False
             elif entry.actor:
-                follow = _FOLLOWED_BY_ROLE.match(text, end)
+                if plain:
+                    after_name = _ROLE_OR_NON_SPEAKER_LOW.match(low, end)
+                    follow = after_name if after_name and after_name.lastgroup is None else None
+                else:
+                    after_name = None
+                    follow = _ROLE_RIGHT_AFTER.match(text, end)
+                if follow is None and _CAPITAL_AFTER.match(text, end):
+                    follow = _FOLLOWED_BY_ROLE.match(text, end)
                 if follow is not None:
-                    role = _LEADING_POSSESSIVE.sub("", follow.group()).strip().lower()
+                    # From the text as written: `_LEADING_POSSESSIVE` keeps an "'S".
+                    role = _LEADING_POSSESSIVE.sub("", text[end : follow.end()]).strip().lower()
                 elif (
-                    _FOLLOWED_BY_NON_SPEAKER_LOW.match(low, tail_start)
+                    after_name is not None
                     if plain
                     else _FOLLOWED_BY_NON_SPEAKER.match(text, tail_start)
                 ):
