@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -59,13 +59,29 @@ class _Rule:
     """`lowered(regex)`, for the lower-cased text, when the pattern allows it."""
 
 
-_Prepared = tuple[tuple[tuple[int, str], ...], tuple["_Rule", ...], tuple["_Rule", ...]]
-"""(keyword lengths and topics, patterns to try, excludes to try later) for one chain."""
+_Matcher = Callable[[str, int], "re.Match[str] | None"]
+_Attempt = tuple[_Matcher | None, _Matcher, str]
+"""A pattern or exclude to try at a position: (`fast.match` for the lower-cased
+text if there is one, `regex.match` for the text, topic)."""
+_Prepared = tuple[
+    tuple[tuple[int, str], ...],
+    tuple["_Rule", ...],
+    tuple["_Rule", ...],
+    tuple[_Attempt, ...],
+    tuple[_Attempt, ...],
+]
+"""(keyword lengths and topics, patterns to try, excludes to try later, then
+the same patterns and excludes as `_Attempt`s) for one chain."""
 
 
 def _anchored(pattern: str) -> bool:
     """Whether a pattern can only match at the start of the text (`\\A...`)."""
     return bool(_ANCHORED.match(pattern))
+
+
+def _attempt(rule: _Rule) -> _Attempt:
+    fast = rule.fast.match if rule.fast is not None else None
+    return (fast, rule.regex.match, rule.topic)  # type: ignore[union-attr]
 
 
 def _all_matches(rule: _Rule, text: str) -> list[re.Match[str]]:
@@ -130,7 +146,8 @@ class TopicMatcher:
 
         Returns:
             (keyword lengths and topics, patterns to try, excludes to try
-            later), as `find_prepared` takes them.
+            later, the same patterns and excludes as bound `match` methods
+            and topics), as `find_prepared` takes them.
 
         Chains come from a scanner's fixed table, so each is split once; the
         cache holds the chain itself, so an id is never reused while cached.
@@ -150,7 +167,13 @@ class TopicMatcher:
                 continue
             seen.add(rule.number)
             (excludes if rule.kind == "exc" else patterns).append(rule)
-        prepared = (tuple(keywords), tuple(patterns), tuple(excludes))
+        prepared = (
+            tuple(keywords),
+            tuple(patterns),
+            tuple(excludes),
+            tuple(map(_attempt, patterns)),
+            tuple(map(_attempt, excludes)),
+        )
         if len(self._prepared) > _MAX_PREPARED:
             self._prepared.clear()
         self._prepared[id(chain)] = (chain, prepared)
@@ -206,26 +229,29 @@ class TopicMatcher:
         """
         spans: dict[tuple[str, int], int] = {}
         excluded: dict[str, list[tuple[int, int]]] = {}
-        pending: list[tuple[tuple[_Rule, ...], int]] = []
+        pending: list[tuple[tuple[_Attempt, ...], int]] = []
         size = len(low)
         if plain is None:
             plain = case_plain(text)
-        for position, (keywords, patterns, excludes) in found:
+        for position, (keywords, _, _, patterns, excludes) in found:
             for length, topic in keywords:
                 end = position + length
                 # `\w` is exactly `isalnum()` or "_" (checked over every code point).
                 if end < size and (low[end].isalnum() or low[end] == "_"):
                     continue
-                if spans.get((topic, position), -1) < end:  # the longest per start
-                    spans[(topic, position)] = end
-            for rule in patterns:
+                key = (topic, position)
+                if spans.get(key, -1) < end:  # the longest per start
+                    spans[key] = end
+            for fast, slow, topic in patterns:
                 # The lowered pattern on the lower-cased text: the same spans, faster.
-                if plain and rule.fast is not None:
-                    match = rule.fast.match(low, position)
-                else:
-                    match = rule.regex.match(text, position)  # type: ignore[union-attr]
-                if match is not None and match.end() > match.start():
-                    _keep(spans, rule.topic, match.start(), match.end())
+                match = fast(low, position) if plain and fast is not None else slow(text, position)
+                if match is not None:
+                    # A match at `position` starts there.
+                    end = match.end()
+                    if end > position:
+                        key = (topic, position)
+                        if spans.get(key, -1) < end:
+                            spans[key] = end
             if excludes:
                 # Tried later, and only for topics that matched at all.
                 pending.append((excludes, position))
@@ -233,32 +259,57 @@ class TopicMatcher:
             for match in _all_matches(rule, text):
                 if match.end() > match.start():
                     _keep(spans, rule.topic, match.start(), match.end())
-        # An exclude starting after every hit of its topic has ended cannot
-        # overlap one: it is not tried.
-        reach: dict[str, int] = {}
-        for (topic, _), end in spans.items():
-            if reach.get(topic, -1) < end:
-                reach[topic] = end
-        matched_topics = reach.keys()
-        for excludes, position in pending:
-            for rule in excludes:
-                if position < reach.get(rule.topic, -1) and rule.regex is not None:
-                    if plain and rule.fast is not None:
-                        match = rule.fast.match(low, position)
-                    else:
-                        match = rule.regex.match(text, position)
-                    if match is not None and match.end() > match.start():
-                        excluded.setdefault(rule.topic, []).append(match.span())
+        if not spans:
+            return []
         # Topics often share an item-level exclude ("an item about another war"):
-        # the same regex over the same text is run once.
+        # the same regex over the same text is run once. Run before the
+        # excludes at positions, so those can skip the hits these cover.
         shared: dict[tuple[str, bool], list[tuple[int, int]]] = {}
-        for topic in matched_topics & self._full_excludes.keys():
-            for rule in self._full_excludes[topic]:
-                key = (rule.regex.pattern if rule.regex is not None else "", rule.anchored)
-                found_spans = shared.get(key)
-                if found_spans is None:
-                    found_spans = shared[key] = [m.span() for m in _all_matches(rule, text)]
-                excluded.setdefault(topic, []).extend(found_spans)
+        if self._full_excludes:
+            matched_topics = {topic for topic, _ in spans}
+            for topic in matched_topics & self._full_excludes.keys():
+                for rule in self._full_excludes[topic]:
+                    key = (rule.regex.pattern if rule.regex is not None else "", rule.anchored)
+                    found_spans = shared.get(key)
+                    if found_spans is None:
+                        found_spans = shared[key] = [m.span() for m in _all_matches(rule, text)]
+                    if found_spans:
+                        excluded.setdefault(topic, []).extend(found_spans)
+        if pending:
+            # An exclude starting after every hit of its topic not yet excluded
+            # has ended cannot exclude any more: it is not tried. `reach` is
+            # the last end of those hits, or more (which only tries more).
+            reach: dict[str, int] = {}
+            for (topic, start), end in spans.items():
+                if reach.get(topic, -1) < end and not (
+                    topic in excluded and _overlaps((start, end), excluded[topic])
+                ):
+                    reach[topic] = end
+            for excludes, position in pending:
+                for fast, slow, topic in excludes:
+                    if position >= reach.get(topic, -1):
+                        continue
+                    if plain and fast is not None:
+                        match = fast(low, position)
+                    else:
+                        match = slow(text, position)
+                    if match is None:
+                        continue
+                    stop = match.end()
+                    if stop > position:
+                        excluded.setdefault(topic, []).append((position, stop))
+                        # The hits this match leaves open include all that
+                        # remain open: the last end among them bounds `reach`.
+                        bound = -1
+                        for (other, start), end in spans.items():
+                            if (
+                                other == topic
+                                and end > bound
+                                and not (start < stop and position < end)
+                            ):
+                                bound = end
+                        if bound < reach[topic]:
+                            reach[topic] = bound
         hits = [
             _new(TopicHit, (start, end, topic, text[start:end]))
             for (topic, start), end in spans.items()
