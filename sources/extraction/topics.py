@@ -282,7 +282,7 @@ class TopicMatcher:
             reach: dict[str, int] = {}
             for (topic, start), end in spans.items():
                 if reach.get(topic, -1) < end and not (
-                    topic in excluded and _overlaps((start, end), excluded[topic])
+                    topic in excluded and _overlaps(start, end, excluded[topic])
                 ):
                     reach[topic] = end
             for excludes, position in pending:
@@ -313,7 +313,7 @@ class TopicMatcher:
         hits = [
             _new(TopicHit, (start, end, topic, text[start:end]))
             for (topic, start), end in spans.items()
-            if not excluded or topic not in excluded or not _overlaps((start, end), excluded[topic])
+            if not excluded or topic not in excluded or not _overlaps(start, end, excluded[topic])
         ]
         hits.sort(key=_START_AND_TOPIC)
         return hits
@@ -376,6 +376,9 @@ def _keep(spans: dict[tuple[str, int], int], topic: str, start: int, end: int) -
         spans[(topic, start)] = end
 
 
-def _overlaps(span: tuple[int, int], excluded: Sequence[tuple[int, int]]) -> bool:
-    start, end = span
-    return any(ex_start < end and start < ex_end for ex_start, ex_end in excluded)
+def _overlaps(start: int, end: int, excluded: Sequence[tuple[int, int]]) -> bool:
+    # A loop, not `any` over a generator: no generator frame per call.
+    for ex_start, ex_end in excluded:
+        if ex_start < end and start < ex_end:
+            return True
+    return False
