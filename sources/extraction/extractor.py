@@ -517,12 +517,11 @@ class Extractor:
                 continue
             attributions.append(_Attribution(cue, subjects))
         self._assign_spans(ctx, sentence, attributions, asides)
-        for attribution in attributions:
-            if attribution.cue.kind is not CueKind.NULL and not attribution.subjects[0].carried:
-                ctx.last_subject = (attribution.subjects[0], index)
-            elif attribution.cue.kind is not CueKind.NULL:
-                ctx.last_subject = (attribution.subjects[0], index)
-        return [a for a in attributions if a.cue.kind is not CueKind.NULL]
+        kept = [a for a in attributions if a.cue.kind is not CueKind.NULL]
+        if kept:
+            # The sentence's last speaker is the one a later "he" refers to.
+            ctx.last_subject = (kept[-1].subjects[0], index)
+        return kept
 
     def _cues(
         self,
@@ -947,7 +946,10 @@ class Extractor:
         if not spans:
             return
         claim_text = " ".join(text[a:b] for a, b in spans)
-        if "?" in claim_text.replace('?"', "?").rstrip() and _is_question(text, spans):
+        if "?" in claim_text:
+            # A question states nothing; a "?" inside a quoted question still is
+            # one. The claim is the spans joined by spaces: a "?" in it is one in
+            # a span.
             return
         topic_hits: dict[str, list[TopicHit]] = {}
         for a, b in spans:
@@ -1174,10 +1176,15 @@ def _np_start(text: str, start: int) -> int:
             # A line break or tab after the last space: the word starts after it.
             cut = max(cut, stripped.rfind("\n"), stripped.rfind("\t"))
             word = stripped[cut + 1 :]
-        if not word or word.endswith(",") or not _NP_TOKEN.fullmatch(word):
+        # `word` is not empty: `stripped` ends with a character that is not a
+        # space. A word with a comma in it fails the pattern.
+        if not _NP_TOKEN.fullmatch(word):
             break
+        if word[0].isupper():
+            position = position - len(window) + cut + 1
+            continue
         bare = word.lower()
-        if word[:1].isupper() or bare in _NP_LOWER_OK or bare.endswith(("'s", "’s")):
+        if bare in _NP_LOWER_OK or bare.endswith(("'s", "’s")):
             position = position - len(window) + cut + 1
             continue
         break
@@ -1249,8 +1256,3 @@ def _map(offsets: list[tuple[int, int, int]], start: int, end: int) -> tuple[int
         if a <= start < b:
             return at + start - a, at + min(end, b) - a
     return 0, 0
-
-
-def _is_question(text: str, spans: list[tuple[int, int]]) -> bool:
-    # A question states nothing; a "?" inside a quoted question still is one.
-    return any("?" in text[a:b] for a, b in spans)
