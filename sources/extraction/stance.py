@@ -306,7 +306,8 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         return Verdict(Stance.OPPOSES if leaning < 0 else Stance.SUPPORTS)
     if cue.negated:
         leaning = -leaning
-    if leaning == 0:
+    if leaning == 0 and (clause_start, clause_end) != (0, len(claim)):
+        # (When the clause was the whole claim, this is the scan above again: 0.)
         _, leaning = _scan(subject, regexes, 0, len(claim), topic_spans)
     if leaning < 0:
         return Verdict(Stance.OPPOSES)
