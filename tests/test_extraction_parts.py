@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.extraction import Extractor, actors, load_default_specs
+from sources.extraction import Extractor, actors, load_default_specs, stance
 from sources.extraction.actors import AliasIndex, backwards
 from sources.extraction.literals import (
     LiteralScanner,
@@ -17,6 +17,7 @@ from sources.extraction.literals import (
     lower_same_length,
 )
 from sources.extraction.sentences import MAX_SENTENCE_CHARS, split_sentences
+from sources.extraction.stance import needed_strings
 from sources.extraction.trie import trie_pattern
 from sources.records import ActorSpec, PersonSpec
 
@@ -115,6 +116,37 @@ def test_literal_prefixes_cover_every_match_or_give_up(
     pattern: str, prefixes: tuple[str, ...] | None
 ) -> None:
     assert literal_prefixes(pattern) == prefixes
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needed"),
+    [
+        (r"(?<!\w)veto(?:es|ed|ing)?\b", ("veto",)),
+        (r"(?:a\s+|the\s+)?(?:pre)?conditions?\s+(?:of|for)", ("condition",)),
+        (r"pre(?:condition|requisite)", ("condition", "requisite")),
+        (r"but\s+(?:\w+\s+){0,3}?(?:has|have|must)", ("but",)),
+        (r"(?:send|sending|deploy)\s+troops", ("troops",)),
+        (r"(?=only)\w+", None),
+        (r"\w+\s+sanctions?|no", ("no", "sanction")),
+        (r"\w+|no", None),
+    ],
+)
+def test_needed_strings_are_in_every_match(pattern: str, needed: tuple[str, ...] | None) -> None:
+    assert needed_strings(re.compile(pattern)) == needed
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_condition_prefilter_lets_every_condition_through(data: st.DataObject) -> None:
+    pieces = ["only", "if", "until", "unless", "but", "with", "a", "the", "key", "us", " ", ","]
+    pieces += ["provided", "that", "as long as", "condition", "of", "requires", "mandate", "x"]
+    words = data.draw(st.lists(st.sampled_from(pieces) | st.text(max_size=3), max_size=12))
+    claim = " ".join(words).lower()
+    needs = stance._CONDITION_NEEDS
+    assert needs is not None
+    if not any(s in claim for s in needs):
+        assert stance._LOWERED.condition.search(claim) is None
+        assert stance._LOWERED.only_later.search(claim) is None
 
 
 def test_a_scanner_reports_overlapping_literals_at_word_starts_only() -> None:
