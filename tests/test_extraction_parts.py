@@ -129,6 +129,7 @@ def test_literal_prefixes_cover_every_match_or_give_up(
         (r"(?=only)\w+", None),
         (r"\w+\s+sanctions?|no", ("no", "sanction")),
         (r"\w+|no", None),
+        (r";|:|,\s*(?:but|and|yet)\b", (",", ":", ";")),
     ],
 )
 def test_needed_strings_are_in_every_match(pattern: str, needed: tuple[str, ...] | None) -> None:
@@ -137,9 +138,10 @@ def test_needed_strings_are_in_every_match(pattern: str, needed: tuple[str, ...]
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
-def test_the_condition_prefilter_lets_every_condition_through(data: st.DataObject) -> None:
+def test_the_prefilters_let_every_condition_and_clause_break_through(data: st.DataObject) -> None:
     pieces = ["only", "if", "until", "unless", "but", "with", "a", "the", "key", "us", " ", ","]
     pieces += ["provided", "that", "as long as", "condition", "of", "requires", "mandate", "x"]
+    pieces += ["and", "instead", "said", "adding", ";", ":", "-", "—", "\n", "whereas"]
     words = data.draw(st.lists(st.sampled_from(pieces) | st.text(max_size=3), max_size=12))
     claim = " ".join(words).lower()
     needs = stance._CONDITION_NEEDS
@@ -147,6 +149,10 @@ def test_the_condition_prefilter_lets_every_condition_through(data: st.DataObjec
     if not any(s in claim for s in needs):
         assert stance._LOWERED.condition.search(claim) is None
         assert stance._LOWERED.only_later.search(claim) is None
+    needs = stance._CLAUSE_NEEDS
+    assert needs is not None
+    if not any(s in claim for s in needs):
+        assert stance._LOWERED.clause_break.search(claim) is None
 
 
 def test_a_scanner_reports_overlapping_literals_at_word_starts_only() -> None:

@@ -79,8 +79,9 @@ def needed_strings(regex: re.Pattern[str]) -> tuple[str, ...] | None:
 
 def _needed_in(items: list[tuple[Any, Any]]) -> set[str] | None:
     # Each literal run of a sequence, or each part every match goes through,
-    # is a candidate; the best is the one with the fewest strings of four
-    # characters or more (each is one `in` test), else with the longest shortest.
+    # is a candidate. Each string is one `in` test and a short one is in many
+    # claims: the best has the fewest strings, all of four characters or more
+    # if some candidate has (",\s*(?:but|and|yet)": the comma).
     candidates: list[set[str]] = []
     run = ""
     for op, av in items:
@@ -101,6 +102,8 @@ def _needed_in(items: list[tuple[Any, Any]]) -> set[str] | None:
                     inner = None
                     break
                 inner |= found
+        elif op is _c.IN and all(inner_op is _c.LITERAL for inner_op, _ in av):
+            inner = {chr(char) for _, char in av}  # `[;:]`, and `;|:` as the parser keeps it
         elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and av[0] >= 1:
             inner = _needed_in(list(av[2]))
         if inner:
@@ -112,9 +115,9 @@ def _needed_in(items: list[tuple[Any, Any]]) -> set[str] | None:
     return max(candidates, key=_selectiveness)
 
 
-def _selectiveness(strings: set[str]) -> tuple[bool, int]:
+def _selectiveness(strings: set[str]) -> tuple[bool, int, int]:
     shortest = min(len(t) for t in strings)
-    return (shortest >= 4, -len(strings) if shortest >= 4 else shortest)
+    return (shortest >= 4, -len(strings), shortest)
 
 
 _CONDITION_GATE = (
@@ -243,6 +246,9 @@ _CONDITION_NEEDS = (
 )
 """One of these ("if", "until", "only"...) is in a lower-cased claim where `_conditions`
 finds anything: `condition_after` only finds matches of `condition` (see `_word_matches`)."""
+_CLAUSE_NEEDS = needed_strings(lowered(_CLAUSE_BREAK))
+"""One of these ("," "and" "but"...) is in a lower-cased claim with a clause break: the
+lower-case `CLAUSE_BREAKS_LOWER` finds the same breaks as `CLAUSE_BREAKS` (see `lexicon`)."""
 
 
 def _subject(claim: str) -> tuple[str, _Regexes]:
@@ -382,9 +388,7 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         ):
             return Verdict(Stance.NEUTRAL)
     clause_start, clause_end = (
-        _clause_of(subject, regexes.clause_break, topic_spans[0][0])
-        if topic_spans
-        else (0, len(claim))
+        _clause_of(subject, regexes, topic_spans[0][0]) if topic_spans else (0, len(claim))
     )
     # The topic's own words do not support it: "Ukraine joining NATO was out
     # of the question", "providing forces". (Its oppose words still count:
@@ -462,10 +466,17 @@ def _in_conditions(span: tuple[int, int], conds: list[tuple[int, int, int]]) -> 
     return any(start <= span[0] < end for start, _, end in conds)
 
 
-def _clause_of(claim: str, clause_break: re.Pattern[str], position: int) -> tuple[int, int]:
+def _clause_of(claim: str, regexes: _Regexes, position: int) -> tuple[int, int]:
     start = 0
     end = len(claim)
-    for match in clause_break.finditer(claim):
+    if regexes is _LOWERED and _CLAUSE_NEEDS is not None:
+        # Many claims hold none of the strings a clause break needs.
+        for needed in _CLAUSE_NEEDS:
+            if needed in claim:
+                break
+        else:
+            return start, end
+    for match in regexes.clause_break.finditer(claim):
         if match.end() <= position:
             start = match.end()
         elif match.start() >= position:
