@@ -86,7 +86,6 @@ _PAIRS: list[tuple[re.Pattern[str], re.Pattern[str], bool]] = [
         for written, (fast, on_low) in zip(FINDER._regexes, FINDER._plain, strict=True)
     ),
     (actors._FOLLOWED_BY_NON_SPEAKER, actors._FOLLOWED_BY_NON_SPEAKER_LOW, True),
-    (actors._SHIFTED_BEFORE, actors._SHIFTED_BEFORE_LOW, True),
 ]
 """(regex as written, its fast form, whether the fast form runs over the lower-cased text)."""
 _PAIR_WORDS = st.sampled_from(_regex_words([w.pattern for w, _, _ in _PAIRS]))
@@ -169,33 +168,6 @@ def test_the_key_words_of_a_sentence_are_its_tokens_in_the_three_sets(text: str)
     assert extractor._words(text) == set(re.split(r"[^\w-]+", text.lower())) & _KEY
 
 
-def _window(regex: re.Pattern[str]) -> st.SearchStrategy[str]:
-    """Text before a name: a match of the regex, or words near one."""
-    words = st.sampled_from(
-        ["to", "of", "in", "the", "UN", "Kyiv", "envoy", "said", " ", "\n", "-"]
-    )
-    pieces = st.from_regex(regex) | words | st.text(max_size=4)
-    return st.lists(pieces, max_size=6).map(" ".join) | st.lists(pieces, max_size=6).map("".join)
-
-
-@given(_window(actors._DEMOTED_BEFORE))
-@settings(max_examples=400, deadline=None)
-def test_the_split_demotion_regex_finds_a_match_exactly_when_the_whole_one_does(
-    window: str,
-) -> None:
-    assert bool(actors._DEMOTED_BEFORE.search(window)) == (
-        actors._DEMOTED_AT_START.match(window) is not None
-        or actors._DEMOTED_AFTER_NON_WORD.search(window) is not None
-    )
-
-
-@given(_window(actors._OF_BEFORE))
-@settings(max_examples=400, deadline=None)
-def test_every_of_before_match_passes_its_gate(window: str) -> None:
-    if actors._OF_BEFORE.search(window) is not None:
-        assert actors._OF_GATE.search(window) is not None
-
-
 _CUE_CHAINS = sorted({numbers for numbers in FINDER.literals.values() if len(numbers) > 1})
 
 
@@ -234,16 +206,6 @@ def test_a_word_character_is_one_that_is_alphanumeric_or_an_underscore() -> None
     assert word == {i for i, c in enumerate(every) if c.isalnum() or c == "_"}
     space = _starts(re.compile(r"\s"), every)
     assert space == {i for i, c in enumerate(every) if c.isspace()}
-
-
-@given(_window(actors._OF_BEFORE))
-@settings(max_examples=400, deadline=None)
-def test_the_of_regex_searched_from_its_gate_finds_the_same_match(window: str) -> None:
-    whole = actors._OF_BEFORE.search(window)
-    fast = actors._of_before(window)
-    assert (whole and (whole.span(), whole.group("head"))) == (
-        fast and (fast.span(), fast.group("head"))
-    )
 
 
 @given(

@@ -141,20 +141,14 @@ _DEMOTED_BODY = (
     DEMOTING_PREPOSITIONS + r"\s+(?:the\s+|a\s+|an\s+)?"
     r"(?:(?:[A-Z][\w’'.-]*|of|the|and|de|von|der|\w+[’']s)\s+){0,4}"
 )
-_DEMOTED_TAIL = _DEMOTED_BODY + "$"
-_DEMOTED_BEFORE = re.compile(r"(?:^|\W)" + _DEMOTED_TAIL)
-"""A preposition, then up to four name words, ending the text (one regex for reading)."""
-_DEMOTED_AT_START = re.compile(_DEMOTED_TAIL)
-_DEMOTED_AFTER_NON_WORD = re.compile(r"\W" + _DEMOTED_TAIL)
-r"""`_DEMOTED_BEFORE` split at its `^|\W`: `match` of the first or `search` of the second
-finds a match exactly when it does (`find` runs `_DEMOTED_BEFORE_BACKWARDS` instead)."""
+_DEMOTED_BEFORE = re.compile(r"(?:^|\W)" + _DEMOTED_BODY + "$")
+"""A preposition, then up to four name words, ending the text: the regex as read;
+`find` runs `_DEMOTED_BEFORE_BACKWARDS`, tested to find the same."""
 _DATELINE_AFTER = re.compile(
     r",?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*)?(?:\([^()\n]{1,40}\))?\s*[-–—]"
 )
 _OF_BODY = r"\s+(?:of|in)\s+(?:the\s+)?(?:(?:[A-Z][\w’'.-]*|and)\s+){0,3}"
 _OF_BEFORE = re.compile(r"(?<![\w’'])(?P<head>[\w-]+)" + _OF_BODY + "$")
-_OF_GATE = re.compile(r"\s(?:of|in)\s")
-"""What every match of `_OF_BEFORE` holds: where it is missing, that regex is not run."""
 _ROLE_HEAD = re.compile(ROLE_NOUNS + r"$", re.IGNORECASE)
 _FOLLOWED_BY_NON_SPEAKER_LOW = lowered(_FOLLOWED_BY_NON_SPEAKER)
 _ROLE_OR_NON_SPEAKER_LOW = re.compile(
@@ -167,8 +161,7 @@ _ROLE_OR_NON_SPEAKER_LOW = re.compile(
 (where `find` starts it): one call for both on the lower-cased text."""
 _SHIFTED_BODY = SHIFTING_PREPOSITIONS + r"\s+(?:(?:[A-Z][\w’'.-]*)\s+){0,3}"
 _SHIFTED_BEFORE = re.compile(r"\b" + _SHIFTED_BODY + "$", re.IGNORECASE)
-_SHIFTED_BEFORE_LOW = lowered(_SHIFTED_BEFORE)
-"""The two above for the lower-cased text, when `case_plain` allows: the same matches."""
+"""`_OF_BEFORE` and this one as read; `find` runs their `_BACKWARDS` forms."""
 
 
 def backwards(pattern: str) -> str:
@@ -547,21 +540,6 @@ class AliasIndex:
                 )
             )
         return mentions
-
-
-def _of_before(window: str) -> re.Match[str] | None:
-    """`_OF_BEFORE.search(window)`, searched only from where a match can start.
-
-    Every match holds an `_OF_GATE` match, and its head ends the run of
-    non-space characters just before that "of" or "in": the leftmost match
-    cannot start before the run ahead of the first gate match.
-    """
-    gate = _OF_GATE.search(window)
-    if gate is None:
-        return None
-    ahead = window[: gate.start()].rstrip()
-    parts = ahead.rsplit(None, 1)
-    return _OF_BEFORE.search(window, len(ahead) - len(parts[-1]) if parts else len(ahead))
 
 
 @functools.lru_cache(maxsize=4096)
