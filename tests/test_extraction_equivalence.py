@@ -127,12 +127,14 @@ def test_lowered_refuses_what_lower_casing_could_change() -> None:
     )
 
 
-_TOPIC_RULES = [
-    rule
-    for chain in Extractor(*load_default_specs())._chains.values()
-    if chain[1]
-    for rule in (*chain[1][1], *chain[1][2])
-]
+_TOPIC_RULES = list(
+    {
+        rule.number: rule
+        for rules in Extractor(*load_default_specs())._topics.literals.values()
+        for rule in rules
+        if rule.kind != "kw"
+    }.values()
+)
 _TOPIC_WORDS = st.sampled_from(
     _regex_words([rule.regex.pattern for rule in _TOPIC_RULES if rule.regex is not None])
 )

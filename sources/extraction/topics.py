@@ -63,15 +63,8 @@ _Matcher = Callable[[str, int], "re.Match[str] | None"]
 _Attempt = tuple[_Matcher | None, _Matcher, str]
 """A pattern or exclude to try at a position: (`fast.match` for the lower-cased
 text if there is one, `regex.match` for the text, topic)."""
-_Prepared = tuple[
-    tuple[tuple[int, str], ...],
-    tuple["_Rule", ...],
-    tuple["_Rule", ...],
-    tuple[_Attempt, ...],
-    tuple[_Attempt, ...],
-]
-"""(keyword lengths and topics, patterns to try, excludes to try later, then
-the same patterns and excludes as `_Attempt`s) for one chain."""
+_Prepared = tuple[tuple[tuple[int, str], ...], tuple[_Attempt, ...], tuple[_Attempt, ...]]
+"""(keyword lengths and topics, patterns to try, excludes to try later) for one chain."""
 
 
 def _anchored(pattern: str) -> bool:
@@ -146,8 +139,8 @@ class TopicMatcher:
 
         Returns:
             (keyword lengths and topics, patterns to try, excludes to try
-            later, the same patterns and excludes as bound `match` methods
-            and topics), as `find_prepared` takes them.
+            later; the last two as bound `match` methods and topics), as
+            `find_prepared` takes them.
 
         Chains come from a scanner's fixed table, so each is split once; the
         cache holds the chain itself, so an id is never reused while cached.
@@ -167,13 +160,7 @@ class TopicMatcher:
                 continue
             seen.add(rule.number)
             (excludes if rule.kind == "exc" else patterns).append(rule)
-        prepared = (
-            tuple(keywords),
-            tuple(patterns),
-            tuple(excludes),
-            tuple(map(_attempt, patterns)),
-            tuple(map(_attempt, excludes)),
-        )
+        prepared = (tuple(keywords), tuple(map(_attempt, patterns)), tuple(map(_attempt, excludes)))
         if len(self._prepared) > _MAX_PREPARED:
             self._prepared.clear()
         self._prepared[id(chain)] = (chain, prepared)
@@ -233,7 +220,7 @@ class TopicMatcher:
         size = len(low)
         if plain is None:
             plain = case_plain(text)
-        for position, (keywords, _, _, patterns, excludes) in found:
+        for position, (keywords, patterns, excludes) in found:
             for length, topic in keywords:
                 end = position + length
                 # `\w` is exactly `isalnum()` or "_" (checked over every code point).
