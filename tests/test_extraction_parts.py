@@ -15,9 +15,9 @@ from sources.extraction.literals import (
     case_plain,
     literal_prefixes,
     lower_same_length,
+    needed_strings,
 )
 from sources.extraction.sentences import MAX_SENTENCE_CHARS, split_sentences
-from sources.extraction.stance import needed_strings
 from sources.extraction.trie import trie_pattern
 from sources.records import ActorSpec, PersonSpec
 

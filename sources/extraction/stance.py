@@ -20,7 +20,7 @@ The order of the tests is the order of precedence:
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sources.extraction.lexicon import (
     CLAUSE_BREAKS,
@@ -35,90 +35,9 @@ from sources.extraction.lexicon import (
     SUPPORT_WORDS,
     CueKind,
 )
-from sources.extraction.literals import case_plain, literal_prefixes, lowered
+from sources.extraction.literals import case_plain, literal_prefixes, lowered, needed_strings
 from sources.extraction.trie import trie_pattern
 from sources.records import Stance
-
-try:  # The parser is private API; without it the prefilter below is off.
-    from re import _constants as _c  # type: ignore[attr-defined]
-    from re import _parser as _p  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - other Pythons
-    _p = None
-    _c = None
-
-
-def needed_strings(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    """Strings one of which the text holds wherever the case-sensitive `regex` matches.
-
-    A few `in` tests cost a fraction of a regex pass over a claim, and when
-    none of these strings is in it the regex cannot match. Only characters a
-    match consumes count (not lookarounds), and only literals, so the strings
-    are exactly in the text.
-
-    Args:
-        regex: a regex compiled without `re.IGNORECASE`.
-
-    Returns:
-        The strings (none holding another), or None when a match could hold none
-        of them that can be told.
-    """
-    if _p is None or regex.flags & re.IGNORECASE:
-        return None
-    try:
-        found = _needed_in(list(_p.parse(regex.pattern, regex.flags)))
-    except (re.error, RecursionError):
-        return None
-    if not found:
-        return None
-    kept: list[str] = []
-    for text in sorted(found, key=len):
-        if not any(k in text for k in kept):
-            kept.append(text)
-    return tuple(sorted(kept))
-
-
-def _needed_in(items: list[tuple[Any, Any]]) -> set[str] | None:
-    # Each literal run of a sequence, or each part every match goes through,
-    # is a candidate. Each string is one `in` test and a short one is in many
-    # claims: the best has the fewest strings, all of four characters or more
-    # if some candidate has (",\s*(?:but|and|yet)": the comma).
-    candidates: list[set[str]] = []
-    run = ""
-    for op, av in items:
-        if op is _c.LITERAL:
-            run += chr(av)
-            continue
-        if run:
-            candidates.append({run})
-            run = ""
-        inner: set[str] | None = None
-        if op is _c.SUBPATTERN:
-            inner = _needed_in(list(av[-1]))
-        elif op is _c.BRANCH:
-            inner = set()
-            for branch in av[1]:
-                found = _needed_in(list(branch))
-                if found is None:
-                    inner = None
-                    break
-                inner |= found
-        elif op is _c.IN and all(inner_op is _c.LITERAL for inner_op, _ in av):
-            inner = {chr(char) for _, char in av}  # `[;:]`, and `;|:` as the parser keeps it
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and av[0] >= 1:
-            inner = _needed_in(list(av[2]))
-        if inner:
-            candidates.append(inner)
-    if run:
-        candidates.append({run})
-    if not candidates:
-        return None
-    return max(candidates, key=_selectiveness)
-
-
-def _selectiveness(strings: set[str]) -> tuple[bool, int, int]:
-    shortest = min(len(t) for t in strings)
-    return (shortest >= 4, -len(strings), shortest)
-
 
 _CONDITION_GATE = (
     "only unless until provided providing as so on conditional conditioned contingent in "
