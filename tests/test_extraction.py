@@ -682,3 +682,152 @@ def test_an_item_about_another_war_states_nothing_about_these_topics(
         "and Britain called for new sanctions on Iran."
     )
     assert extractor.extract(text) == []
+
+
+# --- rules found by measuring on passages written apart from the code ----------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Turkey will not send soldiers to Ukraine, a government spokesman said.",
+        "Turkey will not send soldiers to Ukraine, the defence minister said on Friday.",
+        "Turkey will not send soldiers to Ukraine, Defence Minister Ayse Demirtas said.",
+    ],
+)
+def test_an_official_the_config_does_not_know_speaks_for_the_actor_the_claim_opens_with(
+    extractor: Extractor, text: str
+) -> None:
+    statement = only(extractor.extract(text), "turkey", "peacekeeping")
+    assert statement.stance is Stance.OPPOSES
+    assert statement.speaker is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia is not interested in a ceasefire, a Western diplomat said.",
+        "Russia is not interested in a ceasefire, an analyst at a Berlin think tank said.",
+        "Russia's offer of a ceasefire is a trick, a government spokesman said.",
+    ],
+)
+def test_an_outsider_or_a_possessive_does_not_make_the_claim_the_actor_s(
+    extractor: Extractor, text: str
+) -> None:
+    assert extractor.extract(text) == []
+
+
+def test_adding_that_does_not_take_the_claim_before_the_speaker_away(
+    extractor: Extractor,
+) -> None:
+    text = (
+        "Warsaw will never put Polish soldiers on the ground in Ukraine, Tusk said on Monday, "
+        "adding that Poland would instead run the logistics hub for a European force."
+    )
+    statement = only(extractor.extract(text), "poland", "peacekeeping")
+    assert statement.stance is Stance.OPPOSES
+    assert statement.speaker == "Donald Tusk"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Macron said French soldiers could be deployed to Ukraine within weeks of a deal.",
+        "Macron said France was ready to put troops on the ground in Ukraine.",
+        "Macron said France would join a security force stationed in Ukraine after the war.",
+    ],
+)
+def test_troops_deployed_to_ukraine_is_the_peacekeeping_topic(
+    extractor: Extractor, text: str
+) -> None:
+    assert only(extractor.extract(text), "france", "peacekeeping").stance is Stance.SUPPORTS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Peskov said Russian troops in Ukraine were advancing near Pokrovsk.",
+        "Zelensky said Ukrainian forces in Ukraine's east had repelled an attack.",
+    ],
+)
+def test_the_warring_armies_are_not_a_peacekeeping_force(extractor: Extractor, text: str) -> None:
+    assert "peacekeeping" not in {e.topic for e in extractor.extract(text)}
+
+
+def test_opposing_nato_expansion_is_the_membership_topic(extractor: Extractor) -> None:
+    text = "Lavrov said Moscow would keep resisting NATO's eastward expansion toward its borders."
+    assert "nato-membership" in {e.topic for e in extractor.extract(text)}
+    text = "Putin said NATO's expansion to Finland changed nothing for Russia."
+    assert "nato-membership" not in {e.topic for e in extractor.extract(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "stance"),
+    [
+        (
+            "Lavrov said Moscow wants a written promise that Ukraine will never join NATO.",
+            Stance.OPPOSES,
+        ),
+        ("Sybiha said Kyiv would never drop its NATO bid.", Stance.SUPPORTS),
+        ("Sybiha rejected demands that Ukraine never join NATO.", Stance.SUPPORTS),
+    ],
+)
+def test_a_negated_topic_turns_the_claim_s_leaning_over(
+    extractor: Extractor, text: str, stance: Stance
+) -> None:
+    found = extractor.extract(text)
+    assert [e.stance for e in found if e.topic == "nato-membership"] == [stance]
+
+
+@pytest.mark.parametrize(
+    ("text", "stance"),
+    [
+        ("China dismissed proposals to curb the veto power of permanent members.", Stance.SUPPORTS),
+        ("China dismissed proposals for a UN resolution, calling them biased.", Stance.OPPOSES),
+        ("China rejected calls to end the war in Ukraine.", Stance.OPPOSES),
+        (
+            "Starmer said permanent members should refrain from using their veto on Ukraine.",
+            Stance.OPPOSES,
+        ),
+    ],
+)
+def test_rejecting_a_move_against_the_topic_defends_it(
+    extractor: Extractor, text: str, stance: Stance
+) -> None:
+    found = extractor.extract(text)
+    assert len(found) == 1 and found[0].stance is stance, found
+
+
+def test_threatening_a_veto_opposes(extractor: Extractor) -> None:
+    found = extractor.extract("", title="China threatens veto over European force for Ukraine")
+    assert {(e.topic, e.stance) for e in found} == {
+        ("un-veto", Stance.OPPOSES),
+        ("peacekeeping", Stance.OPPOSES),
+    }
+
+
+def test_a_power_to_act_is_not_an_act(extractor: Extractor) -> None:
+    text = "Russia and China can block any resolution in the Security Council with a single vote."
+    assert extractor.extract(text) == []
+    text = "Russia blocked the resolution in the Security Council with a single vote."
+    assert only(extractor.extract(text), "russia", "un-veto").stance is Stance.OPPOSES
+
+
+def test_a_condition_before_the_speaker_leaves_the_cue_out(extractor: Extractor) -> None:
+    text = "Germany would send troops to Ukraine only with a UN mandate, Merz said."
+    statement = only(extractor.extract(text), "germany", "peacekeeping")
+    assert statement.condition == "only with a UN mandate"
+
+
+def test_a_sanction_threat_over_a_refused_ceasefire_supports_the_ceasefire(
+    extractor: Extractor,
+) -> None:
+    text = "Britain will impose new sanctions on Russia if Moscow keeps refusing a ceasefire."
+    found = extractor.extract(text)
+    assert only(found, "united-kingdom", "sanctions").stance is Stance.CONDITIONAL
+    assert only(found, "united-kingdom", "ceasefire").stance is Stance.SUPPORTS
+
+
+def test_deciding_at_the_appropriate_time_is_neutral(extractor: Extractor) -> None:
+    text = "Berlin will decide on Ukraine's NATO bid at the appropriate time, Merz said."
+    assert only(extractor.extract(text), "germany", "nato-membership").stance is Stance.NEUTRAL

@@ -41,6 +41,7 @@ MAX_CHARS = 50_000
 """Text beyond this many characters is not read: bounded time per item."""
 
 _PASSIVE_AUXILIARIES = frozenset("is are was were be been being get gets got".split())
+_ABILITY_MODALS = frozenset(("can", "could", "may", "might"))
 _GERUND_PREPOSITIONS = frozenset(
     "for of by about after before without on in against from over despite instead".split()
 )
@@ -95,6 +96,11 @@ _TEMPORAL_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_BUT = re.compile(r"(?:\s+\w+ly|\s+on\s+\w+day)?\s*,?\s*(but\s)", re.IGNORECASE)
+_GOES_ON = re.compile(
+    r"(?:\s+on\s+\w+day)?\s*,\s*(?:\w+ly\s+)?(?:adding|saying|stressing|noting|insisting|warning)\b",
+    re.IGNORECASE,
+)
+"""", adding that ...": a cue of its own follows, so the claim before the speaker stands."""
 _CLOSING_QUOTE_ENDS = (",", ',"', ",”", "”", '"', ",’", ".”", '."', "!”", '!"')
 _ENDS_WITH_THAT = re.compile(r"\b(?:that|which)$", re.IGNORECASE)
 _SUBORDINATE_BEFORE = re.compile(
@@ -135,6 +141,16 @@ _NEGATABLE = (CueKind.HEDGE, CueKind.STANCE)
 """Kinds of cue, as tuples made once: each `CueKind.X` costs an attribute lookup."""
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
+_SPOKESMAN = re.compile(
+    r",[\"”’']?\s+(?:(?:a|an|the|his|her|its|their)\s+)?"
+    r"(?:(?i:foreign|defen[cs]e|interior|finance|ministry|prime|deputy|first|senior|top|chief|"
+    r"government|press|presidential|state|vice|acting|affairs|of)\s+)*"
+    r"(?i:spokes(?:man|woman|person)|ministers?|secretary|president|premier|chancellor|"
+    r"ambassador|envoy|representative|government|ministry)"
+    r"(?:\s+(?-i:[A-Z\u00c0-\u00de])[\w’'.-]+){0,4}\s*"
+)
+"""What stands between the comma and the verb in "CONTENT, a government spokesman said"."""
+_OPENING_CHARS = " \"“«'‘("
 _KEY_SET = _ANAPHORA_HEADS | _CARRY_PRONOUNS | _ROLE_HEADS
 _KEY_WORDS = re.compile(r"[^a-z\w-](" + trie_pattern(sorted(_KEY_SET)) + r")(?![a-z\w-])")
 """The words of the three sets above that a lower-cased sentence holds, as whole tokens:
@@ -551,6 +567,8 @@ class Extractor:
                     and first.endswith("ed")
                 ):
                     continue  # "once a ceasefire is agreed": nobody acts here
+                if kind in _ACTING and words and words[-1].lower() in _ABILITY_MODALS:
+                    continue  # "any permanent member can block a resolution": a power, not an act
             negated = any(w.lower().replace("’", "'") in _NEGATION_WORDS for w in words) or (
                 kind in _NEGATABLE and bool(_NEGATED_INSIDE.search(match.text))
             )
@@ -664,6 +682,10 @@ class Extractor:
             # "Washington - U.S. Democratic lawmakers criticized ...": the noun
             # next to the verb is its subject, and it is not the state.
             nearest = None
+        if nearest is not None and cue.kind is CueKind.SAY:
+            spoken = self._spokesman_of_subject(ctx, sentence, cue, mentions)
+            if spoken:
+                return spoken
         gap_start = nearest.end if nearest is not None else sentence.start
         if cue_aside is not None and nearest is None:
             gap_start = sentence.start
@@ -731,6 +753,38 @@ class Extractor:
                 subject.np_start, subject.np_end = cue.end, np_end
                 return [subject]
         return []
+
+    def _spokesman_of_subject(
+        self, ctx: _Context, sentence: Sentence, cue: _Cue, mentions: list[Mention]
+    ) -> list[_Subject]:
+        """CONTENT, SPOKESMAN said: an official the config does not know speaks for the
+        actor the content opens with ("Hungary will not send troops, Defence Minister
+        Kristof Szalay-Bobrovniczky said"; "..., a government spokesman said").
+
+        Only official titles count: "a Western diplomat" or "an analyst" may be talking
+        about the actor, not for it.
+        """
+        text = ctx.text
+        comma = text.rfind(",", sentence.start, cue.start)
+        if comma < 0 or cue.start - comma > _SUBJECT_GAP:
+            return []
+        if not _SPOKESMAN.fullmatch(text, comma, cue.start):
+            return []
+        if self._mentions_in(ctx, comma, cue.start):
+            return []  # a named actor in the title is the ordinary case, handled before
+        first = next((m for m in mentions if m.start >= sentence.start), None)
+        if (
+            first is None
+            or first.end > comma
+            or text[sentence.start : first.start].strip(_OPENING_CHARS)
+            or first.possessive
+            or first.demoted
+            or first.non_speaker
+        ):
+            return []
+        subject = _Subject(first.actor, None, first.text, False)
+        subject.np_start, subject.np_end = comma + 1, cue.start
+        return [subject]
 
     def _subject_of(self, ctx: _Context, mention: Mention, np_from: int) -> _Subject:
         """The speaker a mention stands for, resolving "the Ukrainian leader" to a person."""
@@ -927,7 +981,9 @@ class Extractor:
             # "Last week, Macron insisted that ..." opens with an adverbial; the
             # claim is then after the cue, where the topic words are. But
             # "..., Hegseth said, but ..." goes on with the same claim.
-            if _TRAILING_BUT.match(text, cue.end, next_start):
+            if _TRAILING_BUT.match(text, cue.end, next_start) or _GOES_ON.match(
+                text, cue.end, next_start
+            ):
                 return True
             return not self._hits_in(ctx, cue.end, next_start)
         # "an idea that Russia vehemently opposes." - the object comes before.
@@ -990,6 +1046,11 @@ class Extractor:
             if verdict is None:
                 continue
             words = tuple(dict.fromkeys(h.words for h in hits))
+            condition = verdict.condition
+            if condition is not None and condition.endswith(cue.text) and len(spans) > 1:
+                # "CONTENT, SPEAKER said": the claim runs on into the cue; the
+                # condition is the content's.
+                condition = condition[: -len(cue.text)].rstrip(" ,") or None
             for subject in attribution.subjects:
                 key = (subject.actor, topic, index)
                 found = Extraction(
@@ -1001,7 +1062,7 @@ class Extractor:
                     cue=cue.text.strip(),
                     alias=subject.alias,
                     topic_words=words,
-                    condition=verdict.condition,
+                    condition=condition,
                     carried=subject.carried,
                 )
                 existing = results.get(key)

@@ -113,7 +113,11 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
     (r"vot(?:ed|es|e|ing)\s+against", CueKind.FORMAL, -1),
     (r"vot(?:ed|es|e|ing)\s+(?:for|in\s+favou?r\s+of)", CueKind.FORMAL, 1),
     (r"veto(?:ed|es|ing)", CueKind.FORMAL, -1),
-    (r"threaten(?:ed|s|ing)?\s+to\s+(?:veto|block)", CueKind.FORMAL, -1),
+    (
+        r"threaten(?:ed|s|ing)?\s+(?:to\s+(?:veto|block)|(?:a\s+|its\s+|their\s+)?veto)",
+        CueKind.FORMAL,
+        -1,
+    ),
     (r"threaten(?:ed|s|ing)?", CueKind.STANCE, 1),
     (r"abstain(?:ed|s|ing)?", CueKind.FORMAL, None),
     (
@@ -322,7 +326,8 @@ OPPOSE_WORDS = (
     r"eas(?:e|es|ed|ing)|undermin(?:e|es|ed|ing)|dissatisfaction|deadlock|"
     r"paraly[sz](?:e|es|ed|ing)|crippl(?:e|es|ed|ing)|hamstrung|temporary\s+respite|respite|ploy|trap|stalling|delay(?:s|ed|ing)?\s+tactic|never|"
     r"regular\s+combatants|no\s+longer\s+has|doomed|condemn(?:s|ed)?|denounc(?:e|es|ed)|"
-    r"warn(?:s|ed)?\s+against|threat|postpone|keep\s+it\s+that\s+way|have\s+to\s+abandon|substitutes?\s+for|alternatives?\s+to"
+    r"warn(?:s|ed)?\s+against|threat|postpone|keep\s+it\s+that\s+way|have\s+to\s+abandon|substitutes?\s+for|alternatives?\s+to|"
+    r"refrain(?:s|ed|ing)?\s+from"
 )
 """Words that lean a claim toward opposition to the topic."""
 
@@ -334,7 +339,8 @@ HEDGE_WORDS = (
     r"remains?\s+to\s+be\s+seen|uncertain(?:ty)?|if\s+and\s+when|could\s+be\s+(?:an?\s+)?"
     r"(?:option|possibility|considered)|contemplat(?:e|es|ed|ing)|not\s+ruled?\s+out|"
     r"under\s+consideration|on\s+the\s+table|evaluat(?:e|es|ed|ing)|assess(?:es|ed|ing)?|"
-    r"study(?:ing)?|reviewing|ambiguous"
+    r"study(?:ing)?|reviewing|ambiguous|at\s+the\s+(?:appropriate|right)\s+time|in\s+due\s+course|"
+    r"when\s+the\s+time\s+comes"
 )
 """Words that make a claim a non-committal statement (neutral)."""
 

@@ -112,6 +112,19 @@ _REFUSAL = re.compile(
     r"\b(?:refus\w*|reject\w*|fail\w*\s+to|not\s+agree\w*|rules?\s+out)\b", re.IGNORECASE
 )
 _WORD = re.compile(r"\w+")
+_AGAINST_PROPOSAL = re.compile(
+    r"\s*(?:(?:the|a|an|any|all|these|those|such|its|their|western|new|repeated)\s+){0,2}"
+    r"(?:[\w-]+\s+)?(?:proposals?|demands?|calls?|plans?|attempts?|efforts?|ideas?|suggestions?|"
+    r"initiatives?|moves?|bids?|push|pressure)\s+(?:to|that|for)\b",
+    re.IGNORECASE,
+)
+"""The object of a rejecting cue that is itself a move: "rejected calls to ..."."""
+_MOVE_ENDS = re.compile(
+    r"[,;:]|\s(?:saying|calling|describing|arguing|insisting|noting|adding|as|because|since|"
+    r"which|and)\b",
+    re.IGNORECASE,
+)
+"""Where the move's own words end and the speaker's reasons begin."""
 _NEGATOR_WORD = re.compile(NEGATORS, re.IGNORECASE)
 _NOUN_CONDITION = re.compile(
     r"(?:mandate|approval|authori[sz]ation|consent|sanction|backstop|guarantees?|agreement|"
@@ -120,7 +133,7 @@ _NOUN_CONDITION = re.compile(
 )
 _DEMAND = re.compile(
     r"\b(?<!is\s)(?<!are\s)(?<!was\s)(?<!be\s)(?<!been\s)(?:agrees?|agreed|accepts?|accepted|"
-    r"refuses?|refused|rejects?|rejected|fails?|failed|compl(?:y|ies|ied)|signs?|signed|commits?|"
+    r"refuses?|refused|refusing|rejects?|rejected|rejecting|fails?|failed|failing|compl(?:y|ies|ied)|signs?|signed|commits?|"
     r"committed|withdraws?|withdrew|ends?|ended|stops?|stopped|halts?|halted|drops?|dropped|"
     r"removes?|removed|takes?|took)\b|\bremoved\s+from|\boff\s+the\s+table\b",
     re.IGNORECASE,
@@ -317,7 +330,24 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         return Verdict(Stance.OPPOSES if hedged else Stance.NEUTRAL)
     if cue.polarity and cue.kind in _POSITION_KINDS:
         if cue.polarity < 0:
-            return Verdict(Stance.NEUTRAL if cue.negated else Stance.OPPOSES)
+            if cue.negated:
+                return Verdict(Stance.NEUTRAL)
+            move = _AGAINST_PROPOSAL.match(
+                claim, len(cue.text) if claim.lower().startswith(cue.text.lower()) else 0
+            )
+            move_end = clause_end
+            if move is not None:
+                reasons = _MOVE_ENDS.search(claim, move.end(), clause_end)
+                if reasons is not None:
+                    move_end = reasons.start()
+            if (
+                move is not None
+                and _scan(subject, regexes, move.end(), move_end, topic_spans)[1] < 0
+            ):
+                # "dismissed proposals to limit the veto": rejecting a move
+                # against the topic defends it.
+                return Verdict(Stance.SUPPORTS)
+            return Verdict(Stance.OPPOSES)
         if cue.negated:
             return Verdict(Stance.OPPOSES)
         return Verdict(Stance.OPPOSES if leaning < 0 else Stance.SUPPORTS)
@@ -420,19 +450,27 @@ def _scan(
     hedge: bool | None = None
     negation_left = 0
     negated_any = False
+    open_negation = -1  # where a negator stands that no word has used yet
+    topic_negated = False
     for kind, word_start, word_end in _word_matches(
         regexes.polarity, regexes.polarity_after, text, start, end
     ):
+        if open_negation >= 0 and not topic_negated:
+            topic_negated = _negates_topic(text, open_negation, word_start, skip)
         if kind == "sup" and any(a < word_end and word_start < b for a, b in skip):
             continue
         if kind in ("stop", "end"):
             negation_left = 0
+            open_negation = -1
             continue
         if kind == "neg":
             negation_left = NEGATION_SCOPE_WORDS + 1
             negated_any = True
+            open_negation = word_end
             continue
         negated = negation_left > 0 and _words_between(text, word_start) <= NEGATION_SCOPE_WORDS
+        if negated:
+            open_negation = -1
         if kind == "hedge":
             hedge = True if negated else (hedge or False)
         elif kind == "opp":
@@ -446,12 +484,27 @@ def _scan(
             else:
                 support += 1
         negation_left = 0 if negated else negation_left
+    if open_negation >= 0 and not topic_negated:
+        topic_negated = _negates_topic(text, open_negation, end, skip)
+    if topic_negated:
+        # "wants guarantees that Ukraine would never join NATO": what the other
+        # words lean toward is the negated topic, so the leaning turns over;
+        # "rejected demands that Ukraine never join" supports it.
+        return hedge, 1 if oppose > support else -1
     if support == 0 and oppose == 0 and negated_any:
         # "no peacekeepers", "will not send troops": a negation with nothing to
         # flip negates the topic itself.
         oppose = 1
     leaning = -1 if oppose and oppose >= support else (1 if support else 0)
     return hedge, leaning
+
+
+def _negates_topic(text: str, negator_end: int, limit: int, topics: list[tuple[int, int]]) -> bool:
+    """Whether a negator that no word used reaches a topic span before `limit`."""
+    for topic_start, _ in topics:
+        if negator_end <= topic_start < limit:
+            return len(_WORD.findall(text, negator_end, topic_start)) <= NEGATION_SCOPE_WORDS
+    return False
 
 
 def _words_between(text: str, start: int) -> int:
