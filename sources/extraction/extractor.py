@@ -46,6 +46,9 @@ _GERUND_PREPOSITIONS = frozenset(
     "for of by about after before without on in against from over despite instead".split()
 )
 _DETERMINERS = frozenset("the a an its his her their our these those such any no of".split())
+_BEFORE_NAMED_NOUN = frozenset("any no such its their his her our with without under".split())
+"""Before "UN backing" they make the name a modifier and the cue word a noun ("the" does
+not: "the Kremlin demands" is a verb with its subject)."""
 _NOUNISH_CUES = frozenset(
     """calls call demands demand offers offer pledges vows promises warning warnings comments block
     reports states say vetoes backing support supports proposals proposal statements statement
@@ -75,7 +78,8 @@ _NP_LOWER_OK = frozenset(
     """the a an foreign defence defense minister prime president secretary general spokesman
     spokeswoman spokesperson ambassador envoy chief deputy senior top of state ministry
     affairs permanent representative special former acting vice chancellor leader premier
-    official officials aide adviser advisor head press security council un u.n. and""".split()
+    official officials aide adviser advisor head press security council un u.n. and policy
+    interior finance economy trade energy justice armed forces""".split()
 )
 _SEPARATOR = re.compile(
     r"^(?:\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:(?-i:[A-Z])[\w-]*(?:\s+(?-i:[A-Z])[\w-]*)?"
@@ -101,7 +105,9 @@ _GOES_ON = re.compile(
     re.IGNORECASE,
 )
 """", adding that ...": a cue of its own follows, so the claim before the speaker stands."""
-_CLOSING_QUOTE_ENDS = (",", ',"', ",”", "”", '"', ",’", ".”", '."', "!”", '!"')
+_CONTENT_AFTER = re.compile(r"(?:\s*[\w’'.-]+){0,6}?\s*(?:that\b|:|[\"“«])", re.IGNORECASE)
+"""A reporting verb's content clause: "told reporters on Friday that", "said:"."""
+_CLOSING_QUOTE_ENDS = (",", ',"', ",”", "”", '"', ",’", ".”", '."', "!”", '!"', ",'", ".'", "!'")
 _ENDS_WITH_THAT = re.compile(r"\b(?:that|which)$", re.IGNORECASE)
 _SUBORDINATE_BEFORE = re.compile(
     r"\b(?:when|whether|if|once|unless|until|before|after)\s+(?:[\w’'-]+\s+){0,4}$", re.IGNORECASE
@@ -657,8 +663,9 @@ class Extractor:
             and _PARTICIPLE.search(before_text)
             and cue.text.split(None, 1)[0].lower().endswith("ing")
         ):
+            # Its claim is what follows it: the subject stands at the cue.
             return [
-                _Subject(s.actor, s.person, s.alias, s.carried, s.np_start, s.np_end)
+                _Subject(s.actor, s.person, s.alias, s.carried, cue.start, cue.start)
                 for s in earlier[-1].subjects
             ]
         candidates = [
@@ -718,7 +725,7 @@ class Extractor:
                 ):
                     return []
                 subject = self._subject_of(ctx, nearest, nearest.start)
-                return self._coordinated(ctx, nearest, subject, candidates)
+                return self._coordinated(ctx, nearest, subject, candidates, cue.start)
         if pronoun is not None or role is not None:
             if pronoun is not None:
                 at_pronoun = pronoun_at
@@ -879,18 +886,32 @@ class Extractor:
         return there[0] if there else None
 
     def _coordinated(
-        self, ctx: _Context, nearest: Mention, subject: _Subject, candidates: list[Mention]
+        self,
+        ctx: _Context,
+        nearest: Mention,
+        subject: _Subject,
+        candidates: list[Mention],
+        cue_start: int,
     ) -> list[_Subject]:
         # "Germany, Italy and Poland have ruled out ...": every listed actor.
         subjects = [subject]
         right = nearest
+        # "Germany, Italy, Poland, Spain, and Croatia": the "and" may come after
+        # the last listed actor.
+        joined = (
+            " and " in ctx.text[nearest.end : cue_start] or "&" in ctx.text[nearest.end : cue_start]
+        )
         for mention in reversed(candidates[:-1]):
             between = ctx.text[mention.end : right.start]
             if mention.possessive or not _SEPARATOR.match(between):
                 break
+            # A list ends in "and": "Moscow, Sybiha said" is a claim and its speaker.
+            joined = joined or "&" in between or " and " in f" {between} "
             if mention.actor not in {s.actor for s in subjects}:
                 subjects.append(self._subject_of(ctx, mention, mention.start))
             right = mention
+        if not joined:
+            subjects = subjects[:1]
         first = min(s.np_start for s in subjects)
         for s in subjects:
             s.np_start = first
@@ -946,6 +967,8 @@ class Extractor:
                     spans = [(subject.np_end, next_start)]
                 else:
                     spans = [(before_start, cue.start)]
+            elif np_start == cue.start == subject.np_end:
+                spans = [(cue.start, next_start)]  # a participle: "..., calling for ..."
             elif np_start <= cue.start and self._content_before(
                 ctx, before_start, np_start, cue, next_start
             ):
@@ -985,7 +1008,15 @@ class Extractor:
                 text, cue.end, next_start
             ):
                 return True
-            return not self._hits_in(ctx, cue.end, next_start)
+            if not self._hits_in(ctx, cue.end, next_start):
+                return True
+            # "Beijing opposes sanctions, X said on Friday, after the U.S. added
+            # ...": topic words on both sides, and what follows the cue is
+            # no content clause ("that ...", a colon, a quotation): the claim
+            # is the clause before.
+            return bool(self._hits_in(ctx, before_start, np_start)) and not _CONTENT_AFTER.match(
+                text, cue.end, next_start
+            )
         # "an idea that Russia vehemently opposes." - the object comes before.
         return bool(_ENDS_WITH_THAT.search(before)) and len(after.strip(" .,;").split()) <= 2
 
@@ -1214,6 +1245,8 @@ def _noun_use(before: str, words: list[str], first: str) -> bool:
         return False
     if last in _DETERMINERS or last.endswith(("'s", "’s")):
         return True
+    if len(words) >= 2 and words[-2].lower() in _BEFORE_NAMED_NOUN and words[-1][:1].isupper():
+        return True  # "lacking any UN backing", "with US support"
     return (
         len(words) >= 2
         and words[-2].lower() in _DETERMINERS

@@ -155,7 +155,9 @@ CUES: tuple[tuple[str, CueKind, int | None], ...] = (
         -1,
     ),
     (
-        r"(?:objected|objects|resisted|resists|spurned|balked|turned\s+down|pushed\s+back\s+against)",
+        r"(?:objected|objects|resisted|resists|spurned|spurns|balked|turned\s+down|turns\s+down|"
+        r"pushed\s+back\s+against|brushed\s+aside|brushes\s+aside|brushed\s+off|waved\s+away|"
+        r"waved\s+off|shrugged\s+off|rebuffed|rebuffs|shot\s+down)",
         CueKind.STANCE,
         -1,
     ),
@@ -340,7 +342,7 @@ HEDGE_WORDS = (
     r"(?:option|possibility|considered)|contemplat(?:e|es|ed|ing)|not\s+ruled?\s+out|"
     r"under\s+consideration|on\s+the\s+table|evaluat(?:e|es|ed|ing)|assess(?:es|ed|ing)?|"
     r"study(?:ing)?|reviewing|ambiguous|at\s+the\s+(?:appropriate|right)\s+time|in\s+due\s+course|"
-    r"when\s+the\s+time\s+comes"
+    r"when\s+the\s+time\s+comes|a\s+matter\s+for|take\s+sides|taking\s+sides"
 )
 """Words that make a claim a non-committal statement (neutral)."""
 
@@ -350,12 +352,12 @@ CONDITION_MARKERS = (
     r"as\s+part\s+of|in\s+exchange|provided|upon|following)|"
     r"unless|until(?!\s+(?:now|recently|then|today|the\s+end|late|early|(?:next|last|this)\s+\w+|"
     r"January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"\d))|provided(?:\s+that)?|providing\s+that|as\s+long\s+as|so\s+long\s+as|"
+    r"\d))|provided(?:\s+that)?|providing\s+that|(?:as|so)\s+long\s+as(?!\s+(?:it\s+takes|necessary|needed|required|possible)\b)|"
     r"on\s+(?:the\s+)?condition|conditional\s+(?:on|upon)|conditioned\s+(?:on|upon)|"
-    r"contingent\s+(?:on|upon)|in\s+exchange\s+for|in\s+return\s+for|subject\s+to|"
+    r"contingent\s+(?:on|upon)(?!\s+the\s+ground)|in\s+exchange\s+for|in\s+return\s+for|subject\s+to|"
     r"(?:a\s+|the\s+|one\s+)?(?:key\s+|main\s+|necessary\s+|essential\s+|basic\s+)?"
     r"(?:pre)?conditions?\s+(?:of|for)|precondition|prerequisite|"
-    r"(?<!\bif\s)requir(?:e|es|ed|ing)\s+(?:[\w-]+\s+){0,5}?(?:approval|mandate|authori[sz]ation|consent|"
+    r"(?<!\bif\s)(?:requir(?:e|es|ed|ing)|need|needs|needed)\s+(?:[\w-]+\s+){0,5}?(?:approval|mandate|authori[sz]ation|consent|"
     r"guarantees?|agreement|withdrawal|decision|resolution|backstop)|without\s+(?:a\s+|an\s+|the\s+|any\s+|explicit\s+|"
     r"prior\s+|such\s+|specific\s+|their\s+|its\s+)*(?:[\w-]+\s+){0,4}?(?:mandate|approval|"
     r"authori[sz]ation|consent|sanction|backstop|guarantees?)|(?:with\s+)?(?:a\s+|an\s+)?"

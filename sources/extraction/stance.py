@@ -43,7 +43,7 @@ _CONDITION_GATE = (
     "only unless until provided providing as so on conditional conditioned contingent in "
     "subject condition conditions precondition prerequisite require requires required "
     "requiring without with backstop us u.s. american if but a an the one key main necessary "
-    "essential basic"
+    "essential basic need needs needed"
 ).split()
 """Every condition marker starts with one of these words; elsewhere it is not tried."""
 _CONDITION_WORD = (
@@ -112,6 +112,7 @@ _REFUSAL = re.compile(
     r"\b(?:refus\w*|reject\w*|fail\w*\s+to|not\s+agree\w*|rules?\s+out)\b", re.IGNORECASE
 )
 _WORD = re.compile(r"\w+")
+_AUXILIARY = re.compile(r"(?:is|are|was|were|be|been|has|have|had)\b", re.IGNORECASE)
 _AGAINST_PROPOSAL = re.compile(
     r"\s*(?:(?:the|a|an|any|all|these|those|such|its|their|western|new|repeated)\s+){0,2}"
     r"(?:[\w-]+\s+)?(?:proposals?|demands?|calls?|plans?|attempts?|efforts?|ideas?|suggestions?|"
@@ -308,6 +309,11 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         return Verdict(Stance.OPPOSES if leaning < 0 else Stance.SUPPORTS)
     if cue.kind is CueKind.FORMAL and cue.polarity is None:
         return Verdict(Stance.NEUTRAL)
+    if cue.kind is CueKind.PASSIVE and cue.polarity and not _AUXILIARY.match(cue.text):
+        # "vetoed a resolution drafted by the United States": the agent backed
+        # the noun before the participle; what the rest of the clause does to
+        # it is someone else's act.
+        return Verdict(Stance.SUPPORTS if cue.polarity > 0 else Stance.OPPOSES)
     if cue.kind is CueKind.HEDGE:
         if cue.negated and "rul" not in cue.text.lower():
             return Verdict(Stance.OPPOSES)
@@ -332,8 +338,11 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
         if cue.polarity < 0:
             if cue.negated:
                 return Verdict(Stance.NEUTRAL)
-            move = _AGAINST_PROPOSAL.match(
-                claim, len(cue.text) if claim.lower().startswith(cue.text.lower()) else 0
+            # (Only where the object follows the cue: "was rejected by" has it before.)
+            move = (
+                _AGAINST_PROPOSAL.match(claim, len(cue.text))
+                if claim.lower().startswith(cue.text.lower())
+                else None
             )
             move_end = clause_end
             if move is not None:
