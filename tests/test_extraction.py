@@ -934,7 +934,6 @@ def test_a_foreign_policy_chief_is_one_title(extractor: Extractor) -> None:
             "poland",
             "sanctions",
         ),
-        ("Tusk said the 21st package must hit the shadow fleet.", "poland", "sanctions"),
         ("Tusk called for a lower cap on the price of Russian oil.", "poland", "sanctions"),
     ],
 )
@@ -989,3 +988,77 @@ def test_needing_a_mandate_is_a_condition(extractor: Extractor) -> None:
     statement = only(extractor.extract(text), "turkey", "peacekeeping")
     assert statement.stance is Stance.CONDITIONAL
     assert statement.condition is not None and "mandate" in statement.condition
+
+
+def test_on_condition_of_anonymity_is_no_condition(extractor: Extractor) -> None:
+    text = "Poland, an official said on condition of anonymity, will send no troops to Ukraine."
+    statement = only(extractor.extract(text), "poland", "peacekeeping")
+    assert statement.stance is Stance.OPPOSES and statement.condition is None
+
+
+@pytest.mark.parametrize(
+    ("text", "actor", "topic", "stance"),
+    [
+        (
+            "Fu Cong said Beijing would vote against the Western draft resolution.",
+            "china",
+            "un-veto",
+            Stance.OPPOSES,
+        ),
+        (
+            "Vance said Kyiv could forget about NATO membership.",
+            "united-states",
+            "nato-membership",
+            Stance.OPPOSES,
+        ),
+        (
+            "Barrot said the question of troops in Ukraine was a decision for each government.",
+            "france",
+            "peacekeeping",
+            Stance.NEUTRAL,
+        ),
+        (
+            "Lammy said new sanctions were costly, though London had not ruled them out.",
+            "united-kingdom",
+            "sanctions",
+            Stance.NEUTRAL,
+        ),
+    ],
+)
+def test_more_words_that_lean(
+    extractor: Extractor, text: str, actor: str, topic: str, stance: Stance
+) -> None:
+    assert only(extractor.extract(text), actor, topic).stance is stance
+
+
+def test_a_refused_ceasefire_in_a_threat_is_demanded(extractor: Extractor) -> None:
+    text = "Merz said Germany would push for new sanctions if Russia did not accept a ceasefire."
+    found = extractor.extract(text)
+    assert only(found, "germany", "sanctions").stance is Stance.CONDITIONAL
+    assert only(found, "germany", "ceasefire").stance is Stance.SUPPORTS
+
+
+@pytest.mark.parametrize(
+    ("text", "condition"),
+    [
+        ("Scholz said Ukraine cannot join NATO while the war is still going on.", "while"),
+        (
+            "Scholz said Germany backs Ukraine's NATO bid, but any formal invitation would have "
+            "to wait for peace.",
+            "but",
+        ),
+    ],
+)
+def test_more_conditions(extractor: Extractor, text: str, condition: str) -> None:
+    statement = only(extractor.extract(text), "germany", "nato-membership")
+    assert statement.stance is Stance.CONDITIONAL
+    assert statement.condition is not None and statement.condition.startswith(condition)
+
+
+def test_a_name_joined_to_an_object_is_an_object_too(extractor: Extractor) -> None:
+    text = (
+        "Kellogg, the envoy for Ukraine and Russia, said Washington would not send troops "
+        "to Ukraine."
+    )
+    found = extractor.extract(text)
+    assert pairs(found) == {("united-states", "peacekeeping")}

@@ -448,6 +448,7 @@ class AliasIndex:
             plain = case_plain(text)
         mentions: list[Mention] = []
         previous_end = 0
+        previous_demoted = False
         if found is None:
             if self._scanner is None:
                 self._scanner = LiteralScanner(self.literals)
@@ -483,12 +484,18 @@ class AliasIndex:
             # Backwards, that window runs from `before` to `window_end`.
             before = size - start
             window_end = size - previous_end if previous_end > start - 60 else before + 60
+            # "the envoy for Ukraine and Russia": a name joined by "and" to an
+            # object is one too.
+            joined_to_object = previous_demoted and text[previous_end:start] in (" and ", " & ")
             previous_end = end
-            demoted = _DEMOTED_BEFORE_BACKWARDS.match(
-                backwards_text, before, window_end
-            ) is not None or (
-                # A dateline: "WASHINGTON (Reuters) -", "Kyiv, May 3 (AP) —".
-                (start == 0 or text[start - 1] == "\n") and bool(_DATELINE_AFTER.match(text, end))
+            demoted = (
+                joined_to_object
+                or _DEMOTED_BEFORE_BACKWARDS.match(backwards_text, before, window_end) is not None
+                or (
+                    # A dateline: "WASHINGTON (Reuters) -", "Kyiv, May 3 (AP) —".
+                    (start == 0 or text[start - 1] == "\n")
+                    and bool(_DATELINE_AFTER.match(text, end))
+                )
             )
             if not demoted:
                 # "the capital of Kiev" is an object; "the President of Ukraine" speaks.
@@ -522,6 +529,7 @@ class AliasIndex:
                     else _FOLLOWED_BY_NON_SPEAKER.match(text, tail_start)
                 ):
                     non_speaker = True
+            previous_demoted = demoted
             mentions.append(
                 _new(
                     Mention,

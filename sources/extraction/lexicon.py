@@ -329,7 +329,7 @@ OPPOSE_WORDS = (
     r"paraly[sz](?:e|es|ed|ing)|crippl(?:e|es|ed|ing)|hamstrung|temporary\s+respite|respite|ploy|trap|stalling|delay(?:s|ed|ing)?\s+tactic|never|"
     r"regular\s+combatants|no\s+longer\s+has|doomed|condemn(?:s|ed)?|denounc(?:e|es|ed)|"
     r"warn(?:s|ed)?\s+against|threat|postpone|keep\s+it\s+that\s+way|have\s+to\s+abandon|substitutes?\s+for|alternatives?\s+to|"
-    r"refrain(?:s|ed|ing)?\s+from"
+    r"refrain(?:s|ed|ing)?\s+from|vot(?:e|es|ed|ing)\s+against|forget\s+about"
 )
 """Words that lean a claim toward opposition to the topic."""
 
@@ -342,7 +342,8 @@ HEDGE_WORDS = (
     r"(?:option|possibility|considered)|contemplat(?:e|es|ed|ing)|not\s+ruled?\s+out|"
     r"under\s+consideration|on\s+the\s+table|evaluat(?:e|es|ed|ing)|assess(?:es|ed|ing)?|"
     r"study(?:ing)?|reviewing|ambiguous|at\s+the\s+(?:appropriate|right)\s+time|in\s+due\s+course|"
-    r"when\s+the\s+time\s+comes|a\s+matter\s+for|take\s+sides|taking\s+sides"
+    r"when\s+the\s+time\s+comes|matter\s+for|take\s+sides|taking\s+sides|"
+    r"decision\s+for|not\s+rul(?:e|ed)\s+(?:it|them|this|that)\s+out"
 )
 """Words that make a claim a non-committal statement (neutral)."""
 
@@ -353,10 +354,10 @@ CONDITION_MARKERS = (
     r"unless|until(?!\s+(?:now|recently|then|today|the\s+end|late|early|(?:next|last|this)\s+\w+|"
     r"January|February|March|April|May|June|July|August|September|October|November|December|"
     r"\d))|provided(?:\s+that)?|providing\s+that|(?:as|so)\s+long\s+as(?!\s+(?:it\s+takes|necessary|needed|required|possible)\b)|"
-    r"on\s+(?:the\s+)?condition|conditional\s+(?:on|upon)|conditioned\s+(?:on|upon)|"
+    r"on\s+(?:the\s+)?condition(?!\s+(?:of\s+anonymity|(?:that\s+)?(?:he|she|they|it)\s+(?:not\s+be|was\s+not|were\s+not|remain)))|conditional\s+(?:on|upon)|conditioned\s+(?:on|upon)|"
     r"contingent\s+(?:on|upon)(?!\s+the\s+ground)|in\s+exchange\s+for|in\s+return\s+for|subject\s+to|"
     r"(?:a\s+|the\s+|one\s+)?(?:key\s+|main\s+|necessary\s+|essential\s+|basic\s+)?"
-    r"(?:pre)?conditions?\s+(?:of|for)|precondition|prerequisite|"
+    r"(?:pre)?conditions?\s+(?:of|for)(?!\s+anonymity)|precondition|prerequisite|"
     r"(?<!\bif\s)(?:requir(?:e|es|ed|ing)|need|needs|needed)\s+(?:[\w-]+\s+){0,5}?(?:approval|mandate|authori[sz]ation|consent|"
     r"guarantees?|agreement|withdrawal|decision|resolution|backstop)|without\s+(?:a\s+|an\s+|the\s+|any\s+|explicit\s+|"
     r"prior\s+|such\s+|specific\s+|their\s+|its\s+)*(?:[\w-]+\s+){0,4}?(?:mandate|approval|"
@@ -365,7 +366,9 @@ CONDITION_MARKERS = (
     r"(?<!\bas\s)(?<!\beven\s)(?<!\bask\s)(?<!\basked\s)(?<!\bwonder\s)(?<!\bsee\s)(?<!\bknow\s)"
     r"if(?!\s+(?:necessary|needed|required|possible|asked|requested|so|any|ever|only|"
     r"appropriate|need\s+be|it\s+comes\s+to|and\s+when))|"
-    r"but\s+(?:\w+\s+){0,3}?(?:has|have|must|needs?|should)(?:\s+to|\s+first)?"
+    r"but\s+(?:\w+\s+){0,5}?(?:has|have|must|needs?|should)(?:\s+to|\s+first)?|"
+    r"while\s+the\s+(?:war|fighting|conflict|hostilities)\s+(?:is\s+|are\s+)?(?:still\s+)?"
+    r"(?:going\s+on|goes\s+on|continues|continuing|rages|raging|ongoing|under\s?way)"
 )
 """Markers that tie a position to a condition (the stance becomes conditional)."""
 

@@ -43,7 +43,7 @@ _CONDITION_GATE = (
     "only unless until provided providing as so on conditional conditioned contingent in "
     "subject condition conditions precondition prerequisite require requires required "
     "requiring without with backstop us u.s. american if but a an the one key main necessary "
-    "essential basic need needs needed"
+    "essential basic need needs needed while"
 ).split()
 """Every condition marker starts with one of these words; elsewhere it is not tried."""
 _CONDITION_WORD = (
@@ -109,9 +109,14 @@ _DENIAL = re.compile(
     re.IGNORECASE,
 )
 _REFUSAL = re.compile(
-    r"\b(?:refus\w*|reject\w*|fail\w*\s+to|not\s+agree\w*|rules?\s+out)\b", re.IGNORECASE
+    r"\b(?:refus\w*|reject\w*|fail\w*\s+to|not\s+(?:agree|accept)\w*|n[’']t\s+(?:agree|accept)\w*|"
+    r"rules?\s+out)\b",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
+_NOT_RULED_OUT_BACK = re.compile(
+    r"\b(?:not|n[’']t)\s+(?:yet\s+)?rul(?:e|ed|ing)\s+(?:it|them)\s+out\b", re.IGNORECASE
+)
 _AUXILIARY = re.compile(r"(?:is|are|was|were|be|been|has|have|had)\b", re.IGNORECASE)
 _AGAINST_PROPOSAL = re.compile(
     r"\s*(?:(?:the|a|an|any|all|these|those|such|its|their|western|new|repeated)\s+){0,2}"
@@ -325,6 +330,10 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
             claim[len(cue.text) :] if claim.lower().startswith(cue.text.lower()) else claim
         ):
             return Verdict(Stance.NEUTRAL)
+    if "rul" in subject and _NOT_RULED_OUT_BACK.search(claim):
+        # "..., though London had not ruled them out": the pronoun carries the
+        # hedge back over the clause break to the topic.
+        return Verdict(Stance.NEUTRAL)
     clause_start, clause_end = (
         _clause_of(subject, regexes, topic_spans[0][0]) if topic_spans else (0, len(claim))
     )
