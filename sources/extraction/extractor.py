@@ -898,9 +898,8 @@ class Extractor:
         right = nearest
         # "Germany, Italy, Poland, Spain, and Croatia": the "and" may come after
         # the last listed actor.
-        joined = (
-            " and " in ctx.text[nearest.end : cue_start] or "&" in ctx.text[nearest.end : cue_start]
-        )
+        after_list = ctx.text[nearest.end : cue_start]
+        joined = " and " in after_list or "&" in after_list
         for mention in reversed(candidates[:-1]):
             between = ctx.text[mention.end : right.start]
             if mention.possessive or not _SEPARATOR.match(between):
