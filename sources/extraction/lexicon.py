@@ -343,7 +343,7 @@ HEDGE_WORDS = (
     r"under\s+consideration|on\s+the\s+table|evaluat(?:e|es|ed|ing)|assess(?:es|ed|ing)?|"
     r"study(?:ing)?|reviewing|ambiguous|at\s+the\s+(?:appropriate|right)\s+time|in\s+due\s+course|"
     r"when\s+the\s+time\s+comes|matter\s+for|take\s+sides|taking\s+sides|"
-    r"decision\s+for|not\s+rul(?:e|ed)\s+(?:it|them|this|that)\s+out"
+    r"decision\s+for"
 )
 """Words that make a claim a non-committal statement (neutral)."""
 

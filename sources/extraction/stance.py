@@ -115,7 +115,8 @@ _REFUSAL = re.compile(
 )
 _WORD = re.compile(r"\w+")
 _NOT_RULED_OUT_BACK = re.compile(
-    r"\b(?:not|n[’']t)\s+(?:yet\s+)?rul(?:e|ed|ing)\s+(?:it|them)\s+out\b", re.IGNORECASE
+    r"\b(?:not|n[’']t)\s+(?:yet\s+)?rul(?:e|ed|ing)\s+(?:it|them|this|that)\s+out\b",
+    re.IGNORECASE,
 )
 _AUXILIARY = re.compile(r"(?:is|are|was|were|be|been|has|have|had)\b", re.IGNORECASE)
 _AGAINST_PROPOSAL = re.compile(
@@ -353,18 +354,13 @@ def judge(claim: str, topic_spans: list[tuple[int, int]], cue: CueInfo) -> Verdi
                 if claim.lower().startswith(cue.text.lower())
                 else None
             )
-            move_end = clause_end
             if move is not None:
                 reasons = _MOVE_ENDS.search(claim, move.end(), clause_end)
-                if reasons is not None:
-                    move_end = reasons.start()
-            if (
-                move is not None
-                and _scan(subject, regexes, move.end(), move_end, topic_spans)[1] < 0
-            ):
-                # "dismissed proposals to limit the veto": rejecting a move
-                # against the topic defends it.
-                return Verdict(Stance.SUPPORTS)
+                move_end = reasons.start() if reasons is not None else clause_end
+                if _scan(subject, regexes, move.end(), move_end, topic_spans)[1] < 0:
+                    # "dismissed proposals to limit the veto": rejecting a move
+                    # against the topic defends it.
+                    return Verdict(Stance.SUPPORTS)
             return Verdict(Stance.OPPOSES)
         if cue.negated:
             return Verdict(Stance.OPPOSES)
