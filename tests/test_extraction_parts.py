@@ -313,3 +313,24 @@ def test_the_default_topic_patterns_all_start_with_literal_words() -> None:
     for topic in topics:
         for pattern in topic.patterns:
             assert literal_prefixes(pattern) is not None, (topic.id, pattern)
+
+
+def test_a_second_extractor_from_the_same_specs_compiles_no_regex(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Parse workers forked after a build rely on this: their own build for
+    # the same patterns finds every compiled regex kept.
+    specs = load_default_specs()
+    first = Extractor(*specs)
+    compiled: list[str] = []
+    real_compile = re.compile
+
+    def counting_compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
+        compiled.append(pattern)
+        return real_compile(pattern, flags)
+
+    monkeypatch.setattr(re, "compile", counting_compile)
+    second = Extractor(*specs)
+    assert compiled == []
+    text = "Russia's Lavrov said Moscow would never accept peacekeepers in Ukraine."
+    assert second.extract(text) == first.extract(text)

@@ -33,6 +33,37 @@ _MAX_PREFIX_LEN = 12
 _MIN_PREFIX_LEN = 2
 
 
+_KEPT: dict[tuple[str, int], re.Pattern[str]] = {}
+
+
+def compile_kept(source: str, flags: int = 0) -> re.Pattern[str]:
+    """`re.compile`, with the result kept for the life of the process.
+
+    An extractor is built from hundreds of patterns, some of them thousands
+    of characters long, and compiling them is most of the cost of building
+    one. `re`'s own cache holds 512 patterns and drops the oldest, so a
+    second build, which compiles them in the same order, would find none;
+    this one keeps every pattern. Processes forked after a build (the parse
+    workers) inherit it.
+
+    Args:
+        source: the pattern.
+        flags: `re` flags.
+
+    Returns:
+        The compiled pattern.
+
+    Raises:
+        re.error: the pattern is not valid (an error is not kept).
+    """
+    key = (source, flags)
+    regex = _KEPT.get(key)
+    if regex is None:
+        regex = _KEPT[key] = re.compile(source, flags)
+    return regex
+
+
+@functools.cache
 def literal_prefixes(pattern: str, flags: int = re.IGNORECASE) -> tuple[str, ...] | None:
     """Lower-cased strings one of which every match of `pattern` starts with.
 
@@ -246,13 +277,13 @@ class LiteralScanner(Generic[T]):
         # reports overlapping literals (every word start is tried).
         word_keys = sorted(k for k in self._entries if _WORD_CHAR.match(k))
         other_keys = sorted(k for k in self._entries if not _WORD_CHAR.match(k))
-        word_body = trie_pattern(word_keys)
-        self._regex = re.compile(
+        word_body = _trie_of(tuple(word_keys))
+        self._regex = compile_kept(
             _non_word_class() + "(?=(" + word_body + "))" + _NOT_AFTER_ASTRAL_WORD
         )
         # An ASCII text needs no test for characters past the BMP.
-        self._regex_ascii = re.compile(_ASCII_NON_WORD + "(?=(" + word_body + "))")
-        self._at_start = re.compile(r"(?=(" + word_body + "))")
+        self._regex_ascii = compile_kept(_ASCII_NON_WORD + "(?=(" + word_body + "))")
+        self._at_start = compile_kept(r"(?=(" + word_body + "))")
         # The other literals ("'s", "’s"), one regex per first character: a
         # regex starting with a literal character skips through the text in a
         # tight loop, one starting with a choice tests each character against
@@ -266,7 +297,7 @@ class LiteralScanner(Generic[T]):
         else:
             groups = [((first,), [k for k in other_keys if k[0] == first]) for first in firsts]
         self._others = tuple(
-            (group_firsts, re.compile("(" + trie_pattern(keys) + ")"))
+            (group_firsts, compile_kept("(" + _trie_of(tuple(keys)) + ")"))
             for group_firsts, keys in groups
         )
 
@@ -368,6 +399,11 @@ class LiteralScanner(Generic[T]):
         return self._chains.get(longest, ())
 
 
+@functools.cache
+def _trie_of(keys: tuple[str, ...]) -> str:
+    return trie_pattern(keys)
+
+
 _ASCII_NON_WORD = "[^0-9A-Z_a-z]"
 """`\\W` on ASCII text. A set of listed characters is a bitmap the regex engine
 tests in a few instructions; `\\W` asks the Unicode database for every character."""
@@ -448,6 +484,7 @@ class _NotLowerable(Exception):
     """A regex part that lower-casing the pattern could change."""
 
 
+@functools.cache
 def lowered(regex: re.Pattern[str]) -> re.Pattern[str]:
     """The same case-insensitive regex for lower-cased text: letters lower-cased, case-sensitive.
 
@@ -490,7 +527,7 @@ def lowered(regex: re.Pattern[str]) -> re.Pattern[str]:
         _check_lower(_p.parse(source, flags))
     except (_NotLowerable, re.error, RecursionError) as error:
         raise ValueError(f"cannot lower {regex.pattern!r}: {error}") from error
-    return re.compile(source, flags)
+    return compile_kept(source, flags)
 
 
 def _check_char(code: int) -> None:

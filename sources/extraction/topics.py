@@ -18,6 +18,7 @@ from typing import NamedTuple
 from sources.extraction.literals import (
     LiteralScanner,
     case_plain,
+    compile_kept,
     literal_prefixes,
     lower_same_length,
     lowered,
@@ -341,8 +342,8 @@ def _fast_lookarounds(pattern: str) -> str:
 
 def _compile(topic_id: str, pattern: str) -> re.Pattern[str]:
     try:
-        re.compile(pattern, re.IGNORECASE)  # errors name the pattern as written
-        return re.compile(_fast_lookarounds(pattern), re.IGNORECASE)
+        compile_kept(pattern, re.IGNORECASE)  # errors name the pattern as written
+        return compile_kept(_fast_lookarounds(pattern), re.IGNORECASE)
     except re.error as error:
         raise ValueError(f"topic {topic_id!r}: bad pattern {pattern!r}: {error}") from error
 
