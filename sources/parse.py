@@ -55,7 +55,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import feedparser.api
@@ -76,6 +76,9 @@ from sources.clean import (
 )
 from sources.itemize import Analyser, AnalysisSpecs, FeedItems
 from sources.records import FeedSpec, ParsedEntry, ParsedFeed
+
+if TYPE_CHECKING:  # Windows has no ForkServerContext
+    from multiprocessing.context import ForkServerContext, SpawnContext
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -670,6 +673,50 @@ def _itemize_in_worker(
         return FeedItems(title=parsed.title, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
+_PRELOAD = ["sources.worker_preload"]
+_fork_server_users = 0
+"""Open pools that fork their workers from the fork server."""
+_fork_server_lock = threading.Lock()
+
+
+def _worker_context() -> ForkServerContext | SpawnContext:
+    global _fork_server_users
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    with _fork_server_lock:
+        # Takes effect when the server starts; a running one keeps its modules.
+        context.set_forkserver_preload(_PRELOAD)
+        _fork_server_users += 1
+    return context
+
+
+def _release_fork_server() -> None:
+    """Stop multiprocessing's fork server once the last pool using it is closed.
+
+    A server left running would outlive the pools by the life of the
+    process, holding ~60 MB, and its CPU time would be missing from the
+    accounts of whoever reaps us. It exits only when every process it forked
+    has (they hold its "alive" pipe), so it is stopped only after the last
+    pool has killed its workers. `_stop` is private (the standard library's
+    own tests use it), so its absence is tolerated: the server then exits
+    with the process.
+    """
+    global _fork_server_users
+    from multiprocessing import forkserver
+
+    with _fork_server_lock:
+        _fork_server_users -= 1
+        if _fork_server_users > 0:
+            return
+        stop = getattr(forkserver._forkserver, "_stop", None)  # noqa: SLF001
+        if stop is not None:
+            try:
+                stop()
+            except OSError:
+                pass
+
+
 class _Slot:
     """One worker process and its pipe; replaced whenever it is killed or dies."""
 
@@ -691,11 +738,14 @@ class ParsePool:
     has no way to kill one worker, and a killed worker breaks the whole pool
     and fails every future in it.
 
-    Workers are started with the `spawn` context (the TUI runs threads, and
-    forking a threaded process is unsafe; `forkserver` would leave its server
-    process running after `close()`), once, up front, and reused, since a
-    spawn costs ~0.3 s. Waiting on a worker happens in one of this pool's
-    threads, so the event loop only awaits.
+    Workers are forked by multiprocessing's fork server (forking the TUI's
+    threaded process itself would be unsafe), which has imported
+    `sources.worker_preload` once: each worker starts with the parser and the
+    extractor's modules loaded and its pattern caches warm, where a `spawn`ed
+    one spent ~1 s of CPU on that, every round. `close()` stops the server
+    too. Where there is no fork server (Windows), workers are spawned.
+    Workers start on first use and are reused. Waiting on a worker happens in
+    one of this pool's threads, so the event loop only awaits.
 
     Use it as a context manager, or call `close()`: no worker outlives it.
     """
@@ -718,7 +768,7 @@ class ParsePool:
         if timeout <= 0:
             raise ValueError("the parse timeout must be positive")
         self._timeout = timeout
-        self._context = multiprocessing.get_context("spawn")
+        self._context = _worker_context()
         self._lock = threading.Lock()
         """Guards process starts and kills against `close()`."""
         self._closed = False
@@ -827,19 +877,57 @@ class ParsePool:
         finally:
             self._idle.put(slot)
 
-    def _exchange(self, slot: _Slot, task: _Task) -> ParsedFeed | FeedItems:
+    def warm_up(self) -> None:
+        """Start every worker now, without waiting, for a round that is sure to parse.
+
+        The first worker takes about a second to be ready (the fork server
+        imports the parser and builds an extractor first). Started while the
+        round's first feeds are still being fetched, that second is off the
+        round's critical path. A round that then parses nothing has paid for
+        it, so callers warm up only when some feed will send a body.
+        """
+        for _ in self._slots:
+            if self._closed:
+                return
+            try:
+                self._threads.submit(self._warm_one)
+            except RuntimeError:  # closed meanwhile
+                return
+
+    def _warm_one(self) -> None:
+        slot = self._idle.get()
+        if slot is None or self._closed:
+            self._idle.put(None)
+            return
+        try:
+            self._ready(slot)
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            self._restart(slot)  # a parse that needs this slot starts it again
+        finally:
+            self._idle.put(slot)
+
+    def _ready(self, slot: _Slot) -> str | None:
+        """Start the slot's worker if need be and wait until it is ready; the error, if any."""
         if slot.process is None and not self._start(slot):
-            return ParsedFeed(error="could not start a parser process")
+            return "could not start a parser process"
         conn = slot.conn
         assert conn is not None
+        if not slot.ready:
+            # The clock for the document starts once the worker has imported
+            # feedparser: a slow start is not the feed's fault.
+            if not conn.poll(_STARTUP_TIMEOUT) or conn.recv() != _READY:
+                self._restart(slot)
+                return "the parser process did not start"
+            slot.ready = True
+        return None
+
+    def _exchange(self, slot: _Slot, task: _Task) -> ParsedFeed | FeedItems:
         try:
-            if not slot.ready:
-                # The clock for the document starts once the worker has
-                # imported feedparser: a slow start is not the feed's fault.
-                if not conn.poll(_STARTUP_TIMEOUT) or conn.recv() != _READY:
-                    self._restart(slot)
-                    return ParsedFeed(error="the parser process did not start")
-                slot.ready = True
+            problem = self._ready(slot)
+            if problem is not None:
+                return ParsedFeed(error=problem)
+            conn = slot.conn
+            assert conn is not None
             conn.send(task)
             if not conn.poll(self._timeout):
                 self._restart(slot)
@@ -911,6 +999,8 @@ class ParsePool:
                 slot.conn.close()
                 slot.conn = None
             slot.process = None
+        if self._context.get_start_method() == "forkserver":
+            _release_fork_server()
 
     def __enter__(self) -> ParsePool:
         return self

@@ -211,6 +211,8 @@ async def poll_round(
     else:
         todo = due_feeds(feeds, states, started, ignore_interval=ignore_interval)
     done = 0
+    if any(_sends_a_body(states.get(spec.url)) for spec in todo):
+        parser.warm_up()
 
     async def one(spec: FeedSpec) -> _FeedOutcome:
         nonlocal done
@@ -247,6 +249,13 @@ async def poll_round(
         feeds=tuple(o.report for o in outcomes),
         new_statements=tuple(statements),
     )
+
+
+def _sends_a_body(state: FeedState | None) -> bool:
+    """Whether a feed is sure to answer with a body: new, or working and without validators."""
+    if state is None:
+        return True
+    return state.failures == 0 and state.etag is None and state.last_modified is None
 
 
 async def _poll_feed(

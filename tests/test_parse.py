@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import multiprocessing
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -624,6 +625,55 @@ async def test_a_pool_starts_no_process_until_something_needs_parsing() -> None:
     others = parse_workers()
     with ParsePool(workers=2, timeout=30.0):
         assert parse_workers() == others
+
+
+def fork_servers() -> set[int]:
+    """Pids of multiprocessing fork servers that are children of this process (Linux)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"multiprocessing.forkserver" in cmdline:
+            found.add(int(stat.parent.name))
+    return found
+
+
+async def test_warming_up_starts_the_workers_before_anything_is_parsed() -> None:
+    others = parse_workers()
+    with ParsePool(workers=2, timeout=30.0) as pool:
+        pool.warm_up()
+        deadline = time.monotonic() + 60
+        while len(parse_workers() - others) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        warmed = parse_workers() - others
+        assert len(warmed) == 2
+        parsed = await asyncio.gather(
+            *(pool.parse(SMALL, (), "https://wire.example/", NOW) for _ in range(4))
+        )
+        assert all(len(feed.entries) == 4 for feed in parsed)
+        assert parse_workers() - others == warmed  # the warmed workers did the parsing
+    assert parse_workers() == others
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+async def test_closing_the_last_pool_stops_the_fork_server() -> None:
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server on this platform")
+    # Another test module's pool may hold the server open; then it must stay.
+    before = fork_servers()
+    first = ParsePool(workers=1, timeout=30.0)
+    second = ParsePool(workers=1, timeout=30.0)
+    assert len((await first.parse(SMALL, (), "https://w/", NOW)).entries) == 4
+    assert len((await second.parse(SMALL, (), "https://w/", NOW)).entries) == 4
+    running = fork_servers()
+    assert len(running) == 1
+    first.close()
+    assert fork_servers() == running  # the second pool still forks from it
+    second.close()
+    assert fork_servers() == before
 
 
 async def test_closing_the_pool_leaves_no_process_behind() -> None:
