@@ -263,3 +263,12 @@ def test_the_odd_blank_class_is_every_whitespace_but_space_and_newline() -> None
     odd = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()} - {" ", "\n"}
     matched = {chr(c) for c in range(sys.maxunicode + 1) if _ODD_BLANK.fullmatch(chr(c))}
     assert matched == odd
+
+
+def test_the_quick_check_of_strip_controls_finds_every_character_it_would_change() -> None:
+    from sources.clean import _CONTROL_OR_SURROGATE, _CONTROLS, _SURROGATES
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        changed = bool(_CONTROLS.fullmatch(char) or _SURROGATES.fullmatch(char))
+        assert bool(_CONTROL_OR_SURROGATE.fullmatch(char)) is changed, hex(code)
