@@ -64,9 +64,11 @@ _ODD_BLANK = re.compile(
 `str.isspace`). With none of these and no two spaces in a row, every run that
 `_BLANK_RUN` finds is one space already. One character class is scanned three
 times faster than the same test written as an alternation."""
-_NEWLINE_RUN = re.compile(r"\n\s*")
-"""Starts with a literal, so the engine jumps from newline to newline; the one
-space a run may have before it is dropped with `str.replace` afterwards."""
+_PARAGRAPH_RUN = re.compile(r"\n *\n[\n ]*")
+"""A run of newlines and spaces with two newlines or more. Starts with a
+literal, so the engine jumps from newline to newline."""
+_LINE_RUN = re.compile(r"\n +")
+"""A newline and the spaces after it."""
 
 # One token of HTML at a time. Text between tokens is character data. The
 # alternatives, in order: comment, CDATA section (its text is kept), other
@@ -150,14 +152,15 @@ def fold_whitespace(text: str) -> str:
     if "  " in text or _ODD_BLANK.search(text):
         text = _BLANK_RUN.sub(" ", text)
     if "\n" in text:
-        # Blank runs are single spaces now, so at most one precedes a newline
-        # run, and after the run comes no whitespace: " \n" can only be that.
-        text = _NEWLINE_RUN.sub(_newline_replacement, text).replace(" \n", "\n")
+        # Blank runs are single spaces now: a newline run is newlines and
+        # spaces. One with two newlines becomes a blank line, then what
+        # follows a lone newline goes (plain replacements: a Python callback
+        # per run cost as much as the rest of the folding). At most one space
+        # precedes a run, and after a run comes no whitespace: " \n" can only
+        # be that space.
+        text = _PARAGRAPH_RUN.sub("\n\n", text)
+        text = _LINE_RUN.sub("\n", text).replace(" \n", "\n")
     return text.strip()
-
-
-def _newline_replacement(match: re.Match[str]) -> str:
-    return "\n\n" if match.group().count("\n") > 1 else "\n"
 
 
 def html_to_text(html: str) -> str:
