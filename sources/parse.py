@@ -602,7 +602,8 @@ _ItemsJob = tuple[FeedSpec, Mapping[str, str], AnalysisSpecs]
 _Task = tuple[bytes, tuple[tuple[str, str], ...], str, datetime, _ItemsJob | None]
 
 _STARTUP_TIMEOUT = 60.0
-"""Seconds a new worker may take to import feedparser (spawn: ~0.3 s idle)."""
+"""Seconds a new worker may take to be ready: the first one waits for the fork
+server's start (~1 s idle here: imports and a default extractor)."""
 _READY = "ready"
 _WORKER_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
 """Address space a worker may use. A 19 MiB feed peaks at ~160 MB resident
