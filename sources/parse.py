@@ -914,8 +914,8 @@ class ParsePool:
         conn = slot.conn
         assert conn is not None
         if not slot.ready:
-            # The clock for the document starts once the worker has imported
-            # feedparser: a slow start is not the feed's fault.
+            # The clock for the document starts once the worker is ready: a
+            # slow start (the fork server's, the first time) is not the feed's fault.
             if not conn.poll(_STARTUP_TIMEOUT) or conn.recv() != _READY:
                 self._restart(slot)
                 return "the parser process did not start"
