@@ -718,6 +718,9 @@ def _release_fork_server() -> None:
                 pass
 
 
+_Used = TypeVar("_Used")
+
+
 class _Slot:
     """One worker process and its pipe; replaced whenever it is killed or dies."""
 
@@ -869,12 +872,17 @@ class ParsePool:
 
     def _run(self, task: _Task) -> ParsedFeed | FeedItems:
         """Take an idle worker, parse with it, give it back (in a pool thread)."""
+        closed: ParsedFeed | FeedItems = ParsedFeed(error="the parse pool was closed")
+        return self._with_idle_slot(lambda slot: self._exchange(slot, task), closed)
+
+    def _with_idle_slot(self, use: Callable[[_Slot], _Used], closed: _Used) -> _Used:
+        """`use` an idle slot (waiting for one) and give it back; `closed` if the pool is."""
         slot = self._idle.get()
         if slot is None or self._closed:
             self._idle.put(None)  # let every other waiting thread see it too
-            return ParsedFeed(error="the parse pool was closed")
+            return closed
         try:
-            return self._exchange(slot, task)
+            return use(slot)
         finally:
             self._idle.put(slot)
 
@@ -891,21 +899,15 @@ class ParsePool:
             if self._closed:
                 return
             try:
-                self._threads.submit(self._warm_one)
+                self._threads.submit(self._with_idle_slot, self._warm, None)
             except RuntimeError:  # closed meanwhile
                 return
 
-    def _warm_one(self) -> None:
-        slot = self._idle.get()
-        if slot is None or self._closed:
-            self._idle.put(None)
-            return
+    def _warm(self, slot: _Slot) -> None:
         try:
             self._ready(slot)
         except (EOFError, OSError, ValueError, pickle.UnpicklingError):
             self._restart(slot)  # a parse that needs this slot starts it again
-        finally:
-            self._idle.put(slot)
 
     def _ready(self, slot: _Slot) -> str | None:
         """Start the slot's worker if need be and wait until it is ready; the error, if any."""
