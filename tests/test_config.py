@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,27 @@ def test_the_bundled_default_is_valid_and_tracks_the_named_actors_and_topics(
     assert france is not None
     assert any("Macron" in p.name for p in france.people)
     assert any("Barrot" in p.name for p in france.people)
+
+
+def test_every_bundled_topic_pattern_compiles() -> None:
+    # Configs skip compiling the bundled patterns to check them; this is that check.
+    config = parse_config("", Path("empty.toml"))
+    patterns = [p for topic in config.topics for p in (*topic.patterns, *topic.exclude)]
+    assert len(patterns) > 20
+    for pattern in patterns:
+        re.compile(pattern)
+        re.compile(pattern, re.IGNORECASE)
+
+
+def test_a_pattern_differing_from_a_bundled_one_is_still_checked(tmp_path: Path) -> None:
+    bundled = parse_config("", Path("empty.toml")).topics[0].patterns[0]
+    path = tmp_path / "c.toml"
+    path.write_text(
+        f"[topics.ceasefire]\npatterns = [{json.dumps(bundled)}, {json.dumps(bundled + '(')}]\n",
+        "utf-8",
+    )
+    with pytest.raises(ConfigError, match="bad regular expression"):
+        load_config(path)
 
 
 def test_a_config_with_only_feeds_uses_the_bundled_actors_and_topics(tmp_path: Path) -> None:
