@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
-import importlib.metadata
 import ipaddress
 import os
 import re
@@ -50,6 +49,7 @@ from typing import Final
 
 import httpx
 
+from sources import __version__
 from sources.records import FeedSpec, FeedState, FetchResult, Settings
 
 PROJECT_URL: Final = "https://github.com/stancewatch/stancewatch"
@@ -80,14 +80,9 @@ def default_user_agent() -> str:
     """The User-Agent sent when none is given: names the tool and where to read about it.
 
     Returns:
-        "stancewatch/<version> (+<project url>)", the version from the installed
-        package metadata, or "0" when the package is not installed.
+        "stancewatch/<version> (+<project url>)".
     """
-    try:
-        version = importlib.metadata.version("stancewatch")
-    except importlib.metadata.PackageNotFoundError:
-        version = "0"
-    return f"stancewatch/{version} (+{PROJECT_URL})"
+    return f"stancewatch/{__version__} (+{PROJECT_URL})"
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -19,10 +19,10 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from sources import __version__
 from sources.clean import strip_controls
 from sources.config import (
     Config,
@@ -42,14 +42,6 @@ if TYPE_CHECKING:
     from store import Store
 
 FORMATS = ("table", "json", "csv", "markdown")
-
-
-def package_version() -> str:
-    """The installed version, or "unknown" when running from an uninstalled tree."""
-    try:
-        return version("stancewatch")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 # --- argument parsing -------------------------------------------------------------
@@ -95,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
             Run 'stancewatch COMMAND --help' for a command's options."""
         ),
     )
-    parser.add_argument("--version", action="version", version=f"stancewatch {package_version()}")
+    parser.add_argument("--version", action="version", version=f"stancewatch {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser(
