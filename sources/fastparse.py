@@ -1012,7 +1012,7 @@ def fast_parse(
     Args:
         body: the document as fetched (decompressed).
         header_map: the response headers, names lower-cased (as
-            `sources.parse._header_map` gives them); only Content-Type and
+            `sources.documents.header_map` gives them); only Content-Type and
             Content-Location are read.
         url: the feed's URL, against which relative links are resolved.
         now: the current time (aware UTC); later dates are clamped to it.

@@ -21,7 +21,7 @@ from sources.itemize import (
     FeedItems,
     outlet_name,
 )
-from sources.parse import ParsePool
+from sources.pool import ParsePool
 from sources.records import (
     FeedSpec,
     FeedState,

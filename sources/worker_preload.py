@@ -19,6 +19,7 @@ from __future__ import annotations
 import sources.fastparse  # noqa: F401 - imported for the fork server's children
 import sources.itemize  # noqa: F401
 import sources.parse  # noqa: F401
+import sources.worker  # noqa: F401
 from sources.extraction import Extractor, load_default_specs
 
 

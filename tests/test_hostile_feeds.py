@@ -619,7 +619,7 @@ def test_a_feed_that_costs_the_parser_minutes_is_cut_off_at_the_parse_budget(
 
 
 async def test_a_well_formed_element_with_many_attributes_parses_within_the_budget() -> None:
-    from sources.parse import ParsePool
+    from sources.pool import ParsePool
 
     attributes = " ".join(f'a{n}="x"' for n in range(20_000))
     body = rss([Entry(title="Attributes", guid="attrs")]).replace(

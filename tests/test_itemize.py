@@ -19,7 +19,8 @@ import pytest
 
 from sources.extraction import Extractor, load_default_specs
 from sources.itemize import AnalysisSpecs, FeedItems, content_hash, item_id, itemize
-from sources.parse import ParsePool, parse_document
+from sources.parse import parse_document
+from sources.pool import ParsePool
 from sources.records import ActorSpec, FeedSpec
 from tests.hostile import Entry, rss
 

@@ -27,9 +27,9 @@ from sources.parse import (
     MAX_DOCUMENT_BYTES,
     SUMMARY_LIMIT,
     TITLE_LIMIT,
-    ParsePool,
     parse_document,
 )
+from sources.pool import ParsePool
 from sources.records import ParsedEntry, ParsedFeed
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

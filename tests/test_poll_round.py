@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sources.config import parse_config
 from sources.fetch import Fetcher
-from sources.parse import ParsePool
 from sources.poll import poll_round
+from sources.pool import ParsePool
 from sources.records import Outcome
 from store import Store
 from tests.feedserver import FeedServer

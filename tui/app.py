@@ -58,8 +58,8 @@ if TYPE_CHECKING:
     # The store and the poll round (httpx, feedparser, the extractor) are
     # imported in a thread once the first frame is up: they are a third of
     # the start-up time.
-    from sources.parse import ParsePool
     from sources.poll import FeedReport
+    from sources.pool import ParsePool
     from store import Store
     from tui.cli import Context
 
@@ -486,7 +486,7 @@ class StancewatchApp(App[None]):
 
     @staticmethod
     def _start_parser(timeout: float) -> ParsePool:
-        from sources.parse import ParsePool
+        from sources.pool import ParsePool
 
         pool = ParsePool(timeout=max(5.0, timeout))
         pool.__enter__()

@@ -267,8 +267,8 @@ def cmd_poll(ctx: Context) -> int:
 async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
     """Poll rounds with one HTTP client and one parse pool for the whole run."""
     from sources.fetch import Fetcher
-    from sources.parse import ParsePool
     from sources.poll import next_wakeup, poll_round
+    from sources.pool import ParsePool
 
     live = ctx.err.isatty()
     stop = asyncio.Event()

@@ -938,7 +938,8 @@ def stages(args: argparse.Namespace) -> None:
     from sources.extraction import Extractor
     from sources.fetch import Fetcher
     from sources.itemize import itemize
-    from sources.parse import ParsePool, parse_document
+    from sources.parse import parse_document
+    from sources.pool import ParsePool
     from sources.records import FeedSpec, FeedState, FetchResult, Item, Outcome, Statement
     from store import Store, copy_database
 

@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 from sources.config import load_config  # noqa: E402
 from sources.fetch import Fetcher  # noqa: E402
-from sources.parse import ParsePool  # noqa: E402
 from sources.poll import poll_round  # noqa: E402
+from sources.pool import ParsePool  # noqa: E402
 from store import Store  # noqa: E402
 from tests.feedserver import FeedServer, gzip_bomb  # noqa: E402
 from tests.hostile import MARKUP_TITLES, Entry, rss, write_config  # noqa: E402
