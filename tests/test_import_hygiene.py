@@ -68,3 +68,29 @@ def test_headless_commands_run_without_loading_textual(tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert run.stdout.strip().splitlines()[-1] == "0 False", run.stdout + run.stderr
+
+
+def _modules_after_import(modules: list[str]) -> set[str]:
+    code = (
+        f"import importlib, sys; [importlib.import_module(m) for m in {modules!r}]; "
+        "print(' '.join(sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    return set(run.stdout.split())
+
+
+def test_the_polling_process_does_not_load_the_parser_or_the_extractor() -> None:
+    # They run in the parse pool's workers; in the main process they would
+    # only cost start-up time (feedparser alone is 17-33 ms).
+    loaded = _modules_after_import(["tui.cli", "sources.poll", "sources.pool", "sources.fetch"])
+    assert not {m for m in loaded if m.split(".")[0] == "feedparser"}
+    assert not {"sources.parse", "sources.fastparse", "sources.extraction"} & loaded
+
+
+def test_the_workers_preload_does_not_load_the_pools_event_loop_machinery() -> None:
+    loaded = _modules_after_import(["sources.worker_preload"])
+    assert "asyncio" not in loaded
+    assert "sources.pool" not in loaded
