@@ -11,6 +11,7 @@ config's actors change between rounds.
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -157,3 +158,17 @@ def test_specs_of_equal_configs_share_a_key() -> None:
     assert AnalysisSpecs.of(actors, topics).key == AnalysisSpecs.of(list(actors), topics).key
     assert AnalysisSpecs.of(actors, topics).key != AnalysisSpecs.of(actors[1:], topics).key
     assert AnalysisSpecs.of(actors, topics).specs() == (actors, topics)
+
+
+def test_items_and_statements_cross_the_pipe_whole() -> None:
+    # They pickle as their constructors' arguments (not dataclasses' state
+    # methods): every field, None and defaults included, must come back.
+    parsed = parse_document(rss([STATING]), HEADERS, FEED.url, NOW)
+    found = itemize(FEED, parsed, {}, Extractor(*load_default_specs()), NOW)
+    assert found.items and found.statements
+    statement = replace(found.statements[0], condition="only with a mandate", carried=True)
+    bare = replace(statement, speaker=None, condition=None, topic_words=())
+    for record in (*found.items, statement, bare, parsed, *parsed.entries):
+        for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+            copy = pickle.loads(pickle.dumps(record, protocol=protocol))
+            assert copy == record and type(copy) is type(record)
