@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,12 @@ def test_the_workers_preload_does_not_load_the_pools_event_loop_machinery() -> N
     loaded = _modules_after_import(["sources.worker_preload"])
     assert "asyncio" not in loaded
     assert "sources.pool" not in loaded
+
+
+def test_the_console_script_imports_a_light_entry_point() -> None:
+    # Each parse worker runs the console script again (multiprocessing's
+    # `__mp_main__`): what it imports at its top, every worker loads.
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
+    module = scripts["stancewatch"].partition(":")[0]
+    loaded = _modules_after_import([module])
+    assert not {"asyncio", "tui.cli", "sources.config", "textual"} & loaded
