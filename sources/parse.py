@@ -478,6 +478,21 @@ def _http_url(value: object, base: str) -> str:
     value = "".join(strip_controls(value).split())
     if not value or len(value) > LINK_LIMIT:
         return ""
+    if value.isascii() and _PLAIN_HTTP_URL.fullmatch(value):
+        return value  # what `_resolved_http_url` gives it, without parsing it three times
+    return _resolved_http_url(value, base)
+
+
+_PLAIN_HTTP_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[^?#;]*)?(?:\?[^#]+)?(?:#.+)?"
+)
+"""An absolute http(s) URL with a plain host, that `urljoin` gives back as it is:
+no user, no brackets, no ";" in the path (`urlparse` moves what follows it),
+no empty "?" or "#" (`urlunparse` drops them). Most entry links are one."""
+
+
+def _resolved_http_url(value: str, base: str) -> str:
+    """`value` resolved against `base` if the result is an http(s) URL with a host, else ""."""
     try:
         resolved = urljoin(base, value)
         parts = urlsplit(resolved)

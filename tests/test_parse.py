@@ -21,6 +21,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from sources.parse import (
     AUTHOR_LIMIT,
@@ -735,3 +737,59 @@ def test_now_is_respected_for_clamping_in_every_entry() -> None:
     later = NOW + timedelta(days=30)
     feed = parse_document(RSS.encode(), {}, "https://wire.example/", later)
     assert feed.entries[2].published == later
+
+
+_URL_STARTS = ["http://", "https://", "HTTP://", "hTtps://", "//", "/", "", "ftp://", "http:/"]
+_URL_PIECES = list("aZ09.-_~:@[]/?#;%=&+!é") + ["example.org", "//", "..", "?#", "#?", ":80"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    start=st.sampled_from(_URL_STARTS),
+    rest=st.lists(st.sampled_from(_URL_PIECES), max_size=12).map("".join),
+    base=st.sampled_from(
+        ["https://wire.example/feeds/world.xml", "http://wire.example/a/b?x#y", "https://w.example"]
+    ),
+)
+def test_a_link_taken_as_it_stands_is_what_resolving_it_gives(
+    start: str, rest: str, base: str
+) -> None:
+    # _http_url skips urljoin for plain absolute links; the result must not change.
+    from sources.parse import _http_url, _resolved_http_url
+
+    link = start + rest
+    assume(link)  # an empty link is no link, before any resolving
+    assert _http_url(link, base) == _resolved_http_url(link, base)
+
+
+_NEAR_PLAIN_URLS = st.builds(
+    lambda *parts: "".join(parts),
+    st.sampled_from(["http://", "https://"]),
+    st.text(alphabet="aZ0.-@[]", max_size=6),
+    st.sampled_from(["", ":", ":80", ":x"]),
+    st.text(alphabet="/a;.%é:", max_size=6),
+    st.sampled_from(["", "?", "?q=1", "?a?b", "?;"]),
+    st.sampled_from(["", "#", "#top", "#a#b", "#?"]),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(link=_NEAR_PLAIN_URLS, base=st.sampled_from(["https://w.example/f", "http://w.example/f"]))
+def test_near_plain_links_resolve_as_urljoin_resolves_them(link: str, base: str) -> None:
+    # The edges of the plain shape: empty parts, ";" and non-ASCII in paths, odd hosts.
+    from sources.parse import _http_url, _resolved_http_url
+
+    assert _http_url(link, base) == _resolved_http_url(link, base)
+
+
+def test_a_plain_absolute_link_is_taken_as_it_stands() -> None:
+    from sources.parse import _http_url
+
+    for link in (
+        "https://news.example/2026/11/29/story-1",
+        "http://news.example:8080/a?b=c&d=e#top",
+        "https://news.example",
+        "https://news.example/a;b",  # slow path, same answer
+        "https://news.example/?",
+    ):
+        assert _http_url(link, "https://news.example/feed") == link.rstrip("?")
