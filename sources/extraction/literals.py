@@ -283,7 +283,7 @@ class LiteralScanner(Generic[T]):
         )
         # An ASCII text needs no test for characters past the BMP.
         self._regex_ascii = compile_kept(_ASCII_NON_WORD + "(?=(" + word_body + "))")
-        self._at_start = compile_kept(r"(?=(" + word_body + "))")
+        self._longest_word_key = max(map(len, word_keys), default=0)
         # The other literals ("'s", "’s"), one regex per first character: a
         # regex starting with a literal character skips through the text in a
         # tight loop, one starting with a choice tests each character against
@@ -300,6 +300,15 @@ class LiteralScanner(Generic[T]):
             (group_firsts, compile_kept("(" + _trie_of(tuple(keys)) + ")"))
             for group_firsts, keys in groups
         )
+
+    def _literal_at_start(self, low: str, stop: int) -> str:
+        """The longest literal starting the text and ending by `stop`, or ""."""
+        # The scan regex reads the character before a word: a space stands in
+        # for it, so the same compiled trie serves (a regex of its own for this
+        # one position cost a fifth of building a scanner). Cut past the
+        # longest literal, the copy is a few characters.
+        match = self._regex_ascii.match(" " + low[: min(stop, self._longest_word_key)])
+        return match.group(1) if match is not None else ""
 
     def _regex_for(self, low: str) -> re.Pattern[str]:
         # `isascii` reads a flag of the string: no pass over it.
@@ -319,9 +328,9 @@ class LiteralScanner(Generic[T]):
         stop = len(low) if end is None else end
         found: list[tuple[int, str]] = []
         if start == 0:
-            first = self._at_start.match(low, 0, stop)
-            if first is not None and first.group(1):
-                found.append((0, first.group(1)))
+            first = self._literal_at_start(low, stop)
+            if first:
+                found.append((0, first))
         if start == 0 and stop == len(low):
             # The whole text (the common case): every literal found is in range.
             found.extend([(m.start() + 1, m.group(1)) for m in self._regex_for(low).finditer(low)])
@@ -362,9 +371,9 @@ class LiteralScanner(Generic[T]):
         second: list[tuple[int, Any]] = []
         third: list[tuple[int, Any]] = []
         found: list[tuple[int, str]] = []
-        at_start = self._at_start.match(low)
-        if at_start is not None and at_start.group(1):
-            found.append((0, at_start.group(1)))
+        at_start = self._literal_at_start(low, len(low))
+        if at_start:
+            found.append((0, at_start))
         for firsts, regex in self._others:
             if any(first in low for first in firsts):
                 found.extend((m.start(), m.group(1)) for m in regex.finditer(low))
@@ -422,15 +431,9 @@ def _non_word_class() -> str:
     a set is a list of ranges, so all are taken and `_NOT_AFTER_ASTRAL_WORD`
     drops the word characters among them. Together: exactly `\\W`.
     """
-    ranges: list[str] = []
-    start: int | None = None
-    for code in range(0x10001):
-        non_word = code < 0x10000 and _WORD_CHAR.match(chr(code)) is None
-        if non_word and start is None:
-            start = code
-        elif not non_word and start is not None:
-            ranges.append(f"\\u{start:04x}-\\u{code - 1:04x}")
-            start = None
+    # Runs of non-word characters, found in one pass over every BMP character.
+    bmp = "".join(map(chr, range(0x10000)))
+    ranges = [f"\\u{m.start():04x}-\\u{m.end() - 1:04x}" for m in re.finditer(r"\W+", bmp)]
     return "[" + "".join(ranges) + "\\U00010000-\\U0010ffff]"
 
 
