@@ -446,7 +446,7 @@ TRACED = (
     ("store.queries", "Queries", "feed_health"),
     ("store.queries", "Queries", "history"),
     ("store.queries", "Queries", "activity"),
-    ("sources.parse", "ParsePool", "_run"),
+    ("sources.pool", "ParsePool", "_run"),
     ("tui.snapshot", "Snapshot", "load"),
     ("tui.app", "StancewatchApp", "_set_status"),
     ("tui.app", "StancewatchApp", "_announce_changes"),
