@@ -178,14 +178,7 @@ class ParsePool:
         Raises:
             RuntimeError: if the pool is closed.
         """
-        if self._closed:
-            raise RuntimeError("the parse pool is closed")
-        refused = refuse_unread(body)
-        if refused is not None:
-            return refused  # no worker needed, and no 20 MiB through a pipe
-        task: Task = (bytes(body), tuple(header_map(headers).items()), url, now, None)
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._threads, self._run, task)
+        result = await self._in_a_worker(body, headers, url, now, None)
         if not isinstance(result, ParsedFeed):
             return ParsedFeed(error="the parser process sent something that is not a result")
         return result
@@ -224,18 +217,29 @@ class ParsePool:
         Raises:
             RuntimeError: if the pool is closed.
         """
+        job: ItemsJob = (feed, dict(known), specs)
+        result = await self._in_a_worker(body, headers, url, now, job)
+        if isinstance(result, ParsedFeed):  # refused, or the pool's own error: timeout, death
+            return FeedItems(title=result.title, error=result.error or "no result")
+        return result
+
+    async def _in_a_worker(
+        self,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        url: str,
+        now: datetime,
+        job: ItemsJob | None,
+    ) -> ParsedFeed | FeedItems:
+        """Run one task in a worker; a body no parser needs to see is refused here."""
         if self._closed:
             raise RuntimeError("the parse pool is closed")
         refused = refuse_unread(body)
         if refused is not None:
-            return FeedItems(error=refused.error)
-        job: ItemsJob = (feed, dict(known), specs)
+            return refused  # no worker needed, and no 20 MiB through a pipe
         task: Task = (bytes(body), tuple(header_map(headers).items()), url, now, job)
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._threads, self._run, task)
-        if isinstance(result, ParsedFeed):  # the pool's own error: timeout, death, closed
-            return FeedItems(title=result.title, error=result.error or "no result")
-        return result
+        return await loop.run_in_executor(self._threads, self._run, task)
 
     def _run(self, task: Task) -> ParsedFeed | FeedItems:
         """Take an idle worker, parse with it, give it back (in a pool thread)."""
