@@ -525,7 +525,8 @@ def _words_between(text: str, start: int) -> int:
     # Negation reaches NEGATION_SCOPE_WORDS words; the scan resets it at
     # commas and "but", so only the distance back to the negator is left.
     window = text[max(0, start - 60) : start]
-    words = _WORD.findall(window)
+    # Typed: mypyc 2.4 cannot compile `reversed()` of the `list[Any]` findall gives.
+    words: list[str] = _WORD.findall(window)
     count = 0
     for word in reversed(words):
         if _NEGATOR_WORD.fullmatch(word) or word.lower() in ("t",):

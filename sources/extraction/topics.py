@@ -252,15 +252,18 @@ class TopicMatcher:
         # Topics often share an item-level exclude ("an item about another war"):
         # the same regex over the same text is run once. Run before the
         # excludes at positions, so those can skip the hits these cover.
-        shared: dict[tuple[str, bool], list[tuple[int, int]]] = {}
+        shared: dict[re.Pattern[str] | None, list[tuple[int, int]]] = {}
         if self._full_excludes:
             matched_topics = {topic for topic, _ in spans}
             for topic in matched_topics & self._full_excludes.keys():
                 for rule in self._full_excludes[topic]:
-                    key = (rule.regex.pattern if rule.regex is not None else "", rule.anchored)
-                    found_spans = shared.get(key)
+                    # Keyed by the compiled regex: whether a rule is anchored
+                    # follows from its pattern. (A (str, bool) key fails in the
+                    # code mypyc 2.4 compiles: "bool object expected; got int".)
+                    found_spans = shared.get(rule.regex)
                     if found_spans is None:
-                        found_spans = shared[key] = [m.span() for m in _all_matches(rule, text)]
+                        found_spans = [m.span() for m in _all_matches(rule, text)]
+                        shared[rule.regex] = found_spans
                     if found_spans:
                         excluded.setdefault(topic, []).extend(found_spans)
         if pending:
