@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.feedserver import feed_server  # noqa: F401  (the loopback feed server fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def stale_compiled_modules(root: Path = ROOT) -> list[str]:
+    """Compiled modules in the work tree older than the `.py` file they were built from.
+
+    An editable install (`pip install -e .`) puts the mypyc-compiled extractor
+    beside its sources, and Python loads a compiled module before a `.py` file
+    of the same name: after an edit, the tests would run the old code.
+    """
+    stale: list[str] = []
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        for compiled in (root / "sources").rglob(f"*{suffix}"):
+            source = compiled.with_name(compiled.name.removesuffix(suffix) + ".py")
+            if source.exists() and source.stat().st_mtime > compiled.stat().st_mtime:
+                stale.append(str(source.relative_to(root)))
+    return sorted(stale)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop before any test runs on compiled modules older than their sources."""
+    stale = stale_compiled_modules()
+    if stale:
+        pytest.exit(
+            f"{', '.join(stale)} changed after the compiled modules beside them were built: "
+            "run `.venv/bin/pip install -e '.[dev]'` again to recompile, or delete "
+            "sources/extraction/*.so to test the .py files",
+            returncode=4,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -27,6 +27,7 @@ runs about 13% faster on a CPython built with profile-guided optimisation
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
 import platform
 import random
 import statistics
@@ -37,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sources.extraction import Extractor, load_default_specs  # noqa: E402
+from sources.extraction import extractor as extractor_module  # noqa: E402
 from sources.records import ActorSpec, PersonSpec  # noqa: E402
 
 SPEAKERS = [
@@ -229,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_implementation()} {platform.python_version()} ({sys.executable}), "
         f"median of {max(1, args.runs)} runs of {args.seconds:g} s per figure"
     )
+    where = extractor_module.__file__
+    compiled = where.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+    print(f"extractor: {'compiled by mypyc' if compiled else 'Python source'} ({where})")
     print(
         f"build: default config {build * 1000:.0f} ms, "
         f"+{args.extra_aliases} aliases {big_build * 1000:.0f} ms"

@@ -1,14 +1,16 @@
 """Whether the extractor gives the same output as an earlier commit's (a check script).
 
 Usage:
-    .venv/bin/python tests/bench/extract_equivalence.py [--base REV] [--items N]
-        [--fuzz N] [--hypothesis N]
+    .venv/bin/python tests/bench/extract_equivalence.py [--base REV | --installed]
+        [--items N] [--fuzz N] [--hypothesis N]
 
 A speed-up of the extractor must not change a single statement. This script
 unpacks `sources/` as it was at `--base` (default HEAD) into a temporary
 directory, runs that version in a subprocess, and feeds both versions the same
 inputs through `tag`, `extract` and `analyse`, with the default actors and with
-`bench_extract`'s 5,000 extra aliases:
+`bench_extract`'s 5,000 extra aliases. With `--installed` the two sides are the
+installed package (whose extractor setup.py compiles with mypyc) and this
+tree's `.py` files, loaded with compiled modules hidden. The inputs:
 
 - both of `bench_extract`'s mixes, with and without headline-form titles;
 - the labelled passages and the seed article under `/work/shared/eval/` (read
@@ -35,7 +37,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -52,9 +54,25 @@ REAL_FEEDS = Path("/work/shared/feed-corpus/real-feeds")
 
 _WORKER = r"""
 import dataclasses, json, sys
-sys.path.insert(0, sys.argv[1])
-from sources.extraction import Extractor, load_default_specs
+root, pure = sys.argv[1], sys.argv[2] == "pure"
+if pure:
+    # Only the .py files under `root`: compiled modules beside them are not loaded.
+    import importlib.machinery as machinery
+
+    def source_only(path):
+        if not path.startswith(root):
+            raise ImportError(path)
+        return machinery.FileFinder(path, (machinery.SourceFileLoader, machinery.SOURCE_SUFFIXES))
+
+    sys.path_hooks.insert(0, source_only)
+    sys.path_importer_cache.clear()
+if root:
+    sys.path.insert(0, root)
+from sources.extraction import Extractor, extractor, load_default_specs
 from sources.records import ActorSpec, PersonSpec
+
+sys.stdout.write(json.dumps(extractor.__file__) + "\n")
+sys.stdout.flush()
 
 
 def plain(value):
@@ -273,18 +291,32 @@ def inputs(items: int, fuzz: int) -> Iterator[tuple[str, str]]:
 
 
 class Worker:
-    """The base commit's extractor in a subprocess, one request per line."""
+    """An extractor in a subprocess, one request per line."""
 
-    def __init__(self, base: Path, extra: list[ActorSpec]) -> None:
-        """Start it with the same extra actors as this side."""
+    def __init__(
+        self, extra: list[ActorSpec], root: Path | None, *, pure: bool = True, cwd: Path
+    ) -> None:
+        """Start it with the same extra actors as this side.
+
+        Args:
+            extra: the extra actors of the second extractor.
+            root: the directory holding the `sources` to import, or None for
+                the installed package.
+            pure: load only `.py` files under `root`, never compiled modules.
+            cwd: the directory to run in (outside the work tree for the
+                installed package, which the work tree would hide).
+        """
         self._process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(base)],
-            cwd=base,
+            [sys.executable, "-c", _WORKER, str(root or ""), "pure" if pure else "any"],
+            cwd=cwd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             encoding="utf-8",
         )
+        assert self._process.stdout is not None
+        self.module_file: str = json.loads(self._process.stdout.readline())
+        """Where its `sources.extraction.extractor` came from (`.py` or compiled)."""
         self._send(plain(extra))
 
     def _send(self, value: Any) -> None:
@@ -293,7 +325,7 @@ class Worker:
         self._process.stdin.flush()
 
     def run(self, which: int, text: str, title: str) -> Any:
-        """The base's (tag, extract, analyse, extract without title) on one input."""
+        """Its (tag, extract, analyse, extract without title) on one input, as JSON values."""
         self._send([which, text, title])
         assert self._process.stdout is not None
         return json.loads(self._process.stdout.readline())
@@ -305,54 +337,96 @@ class Worker:
         self._process.wait(timeout=30)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Compare, print the differences, and exit 1 if there is any."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base", default="HEAD", help="commit to compare with")
-    parser.add_argument("--items", type=int, default=500, help="bench items per mix")
-    parser.add_argument("--fuzz", type=int, default=5000, help="random texts")
-    parser.add_argument("--hypothesis", type=int, default=2000, help="Hypothesis examples")
-    args = parser.parse_args(argv)
-    actors, topics = load_default_specs()
-    extra = extra_actors(5000, random.Random(20240601))
-    extractors = [Extractor(actors, topics), Extractor((*actors, *extra), topics)]
+def compare_outputs(
+    ours: Callable[[int, str, str], Any],
+    theirs: Callable[[int, str, str], Any],
+    *,
+    items: int,
+    fuzz: int,
+    hypothesis: int = 0,
+) -> tuple[int, int, list[str]]:
+    """Feed both sides every input; (inputs compared, statements, differences, at most 20).
+
+    Each side maps (extractor: 0 default, 1 with 5,000 extra aliases; text;
+    title) to its (tag, extract, analyse, extract without title) as JSON values.
+    """
     differences: list[str] = []
     compared = 0
     statements = 0
 
-    def compare(worker: Worker, which: int, text: str, title: str) -> None:
+    def compare(which: int, text: str, title: str) -> None:
         nonlocal compared, statements
-        ex = extractors[which]
-        mine = json.loads(
-            json.dumps(
-                [
-                    plain(ex.tag(text, title=title)),
-                    plain(ex.extract(text, title=title)),
-                    plain(ex.analyse(text, title=title)),
-                    plain(ex.extract(text)),
-                ]
-            )
-        )
-        theirs = worker.run(which, text, title)
+        mine = ours(which, text, title)
+        other = theirs(which, text, title)
         compared += 1
         statements += len(mine[1])
-        if mine != theirs and len(differences) < 20:
-            differences.append(f"{which=} {title=!r} {text=!r}\n  base: {theirs}\n  now:  {mine}")
+        if mine != other and len(differences) < 20:
+            differences.append(f"{which=} {title=!r} {text=!r}\n  base: {other}\n  now:  {mine}")
 
+    for number, (text, title) in enumerate(inputs(items, fuzz)):
+        compare(0, text, title)
+        if number % 4 == 0:
+            compare(1, text, title)
+    if hypothesis:
+        _hypothesis(hypothesis, lambda t, h: compare(0, t, h))
+    return compared, statements, differences
+
+
+def in_process(extra: list[ActorSpec]) -> Callable[[int, str, str], Any]:
+    """This process's extractors (compiled, where the modules imported here are)."""
+    actors, topics = load_default_specs()
+    extractors = [Extractor(actors, topics), Extractor((*actors, *extra), topics)]
+
+    def run(which: int, text: str, title: str) -> Any:
+        ex = extractors[which]
+        outputs = [
+            ex.tag(text, title=title),
+            ex.extract(text, title=title),
+            ex.analyse(text, title=title),
+            ex.extract(text),
+        ]
+        return json.loads(json.dumps(plain(outputs)))
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compare, print the differences, and exit 1 if there is any."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--base", default="HEAD", help="commit to compare with")
+    which.add_argument(
+        "--installed",
+        action="store_true",
+        help="compare the installed package (compiled by mypyc) with this tree's .py files",
+    )
+    parser.add_argument("--items", type=int, default=500, help="bench items per mix")
+    parser.add_argument("--fuzz", type=int, default=5000, help="random texts")
+    parser.add_argument("--hypothesis", type=int, default=2000, help="Hypothesis examples")
+    args = parser.parse_args(argv)
+    extra = extra_actors(5000, random.Random(20240601))
     with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        _unpack(args.base, base)
-        worker = Worker(base, extra)
+        if args.installed:
+            workers = [Worker(extra, None, pure=False, cwd=Path(tmp))]
+            workers.append(Worker(extra, ROOT, pure=True, cwd=ROOT))
+            ours, label = workers[0].run, f"this tree's .py files ({workers[1].module_file})"
+            print(f"installed: {workers[0].module_file}")
+        else:
+            _unpack(args.base, Path(tmp))
+            workers = [Worker(extra, Path(tmp), cwd=Path(tmp))]
+            ours, label = in_process(extra), args.base
         try:
-            for number, (text, title) in enumerate(inputs(args.items, args.fuzz)):
-                compare(worker, 0, text, title)
-                if number % 4 == 0:
-                    compare(worker, 1, text, title)
-            if args.hypothesis:
-                _hypothesis(args.hypothesis, lambda t, h: compare(worker, 0, t, h))
+            compared, statements, differences = compare_outputs(
+                ours,
+                workers[-1].run,
+                items=args.items,
+                fuzz=args.fuzz,
+                hypothesis=args.hypothesis,
+            )
         finally:
-            worker.close()
-    print(f"compared {compared} inputs ({statements} statements) with {args.base}")
+            for worker in workers:
+                worker.close()
+    print(f"compared {compared} inputs ({statements} statements) with {label}")
     for difference in differences:
         print(difference)
     return 1 if differences else 0
