@@ -49,9 +49,11 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 """C0 (but tab and newline), DEL, C1, and the bidirectional embedding and
 isolate controls, which reorder what a terminal shows ("Trojan Source",
 CVE-2021-42574) without being visible themselves."""
-_SURROGATES = re.compile("[\ud800-\udfff]")
+# Raw strings: the regex module reads the escapes; a literal lone surrogate in
+# the source is one thing mypyc cannot compile.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 _CONTROL_OR_SURROGATE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 """Either of the two above: one pass finds that most text has neither."""
 

@@ -405,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hypothesis", type=int, default=2000, help="Hypothesis examples")
     args = parser.parse_args(argv)
     extra = extra_actors(5000, random.Random(20240601))
+    ours: Callable[[int, str, str], Any]
     with tempfile.TemporaryDirectory() as tmp:
         if args.installed:
             workers = [Worker(extra, None, pure=False, cwd=Path(tmp))]
