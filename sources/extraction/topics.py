@@ -252,18 +252,21 @@ class TopicMatcher:
         # Topics often share an item-level exclude ("an item about another war"):
         # the same regex over the same text is run once. Run before the
         # excludes at positions, so those can skip the hits these cover.
-        shared: dict[re.Pattern[str] | None, list[tuple[int, int]]] = {}
+        shared: dict[str, list[tuple[int, int]]] = {}
         if self._full_excludes:
             matched_topics = {topic for topic, _ in spans}
             for topic in matched_topics & self._full_excludes.keys():
                 for rule in self._full_excludes[topic]:
-                    # Keyed by the compiled regex: whether a rule is anchored
-                    # follows from its pattern. (A (str, bool) key fails in the
-                    # code mypyc 2.4 compiles: "bool object expected; got int".)
-                    found_spans = shared.get(rule.regex)
+                    # Keyed by the pattern: all are compiled with the same
+                    # flags, and whether a rule is anchored follows from its
+                    # pattern. Not by the regex object, whose hash runs over
+                    # its compiled code at every lookup; not by a (str, bool)
+                    # tuple, which fails in the code mypyc 2.4 compiles.
+                    pattern = rule.regex.pattern if rule.regex is not None else ""
+                    found_spans = shared.get(pattern)
                     if found_spans is None:
                         found_spans = [m.span() for m in _all_matches(rule, text)]
-                        shared[rule.regex] = found_spans
+                        shared[pattern] = found_spans
                     if found_spans:
                         excluded.setdefault(topic, []).extend(found_spans)
         if pending:
