@@ -17,8 +17,11 @@ a warning, not a failed install.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 COMPILED = [
     "sources/clean.py",
@@ -44,10 +47,32 @@ def compiled_extensions() -> list[Extension]:
         from mypyc.build import mypycify
     except ImportError:
         return []
-    extensions = mypycify(COMPILED, group_name="stancewatch")
+    # One C file per module (not one for all): each compiles on its own core.
+    # -O2, not mypyc's default -O3: the largest file compiles in a quarter
+    # less time, and the extractor runs 0.2% more instructions per item.
+    extensions = mypycify(COMPILED, group_name="stancewatch", multi_file=True, opt_level="2")
     for extension in extensions:
         extension.optional = True
     return extensions
 
 
-setup(ext_modules=compiled_extensions())
+class ParallelBuildExt(build_ext):
+    """Compiles the C files of an extension side by side, one per core.
+
+    setuptools compiles an extension's sources one after the other, and the
+    compiled modules' C takes most of an install's time.
+    """
+
+    def build_extensions(self) -> None:
+        compile_serially = self.compiler.compile
+
+        def compile_side_by_side(sources: list[str], *args: Any, **kwargs: Any) -> list[str]:
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                objects = pool.map(lambda src: compile_serially([src], *args, **kwargs), sources)
+                return [path for paths in objects for path in paths]
+
+        self.compiler.compile = compile_side_by_side  # type: ignore[method-assign]
+        super().build_extensions()
+
+
+setup(ext_modules=compiled_extensions(), cmdclass={"build_ext": ParallelBuildExt})

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.bench.bench_extract import extra_actors
-from tests.bench.extract_equivalence import Worker, compare_outputs
+from tests.bench.extract_equivalence import CHOOSE_SOURCES, Worker, compare_outputs
 from tests.bench.gen_feeds import feed_document
 from tests.conftest import stale_compiled_modules
 
@@ -31,22 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "feed-corpus"
 COMPILED_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
-_PARSER = r"""
-import hashlib, json, sys
+_PARSER = (
+    CHOOSE_SOURCES
+    + r"""
+import hashlib, json
 from datetime import UTC, datetime
-root, pure = sys.argv[1], sys.argv[2] == "pure"
-if pure:
-    import importlib.machinery as machinery
-
-    def source_only(path):
-        if not path.startswith(root):
-            raise ImportError(path)
-        return machinery.FileFinder(path, (machinery.SourceFileLoader, machinery.SOURCE_SUFFIXES))
-
-    sys.path_hooks.insert(0, source_only)
-    sys.path_importer_cache.clear()
-if root:
-    sys.path.insert(0, root)
 from sources import clean, fastparse
 from sources.parse import parse_document
 
@@ -59,6 +48,7 @@ for line in sys.stdin:
     # The dataclasses' repr shows every field, entries and dates included.
     print(hashlib.sha256(repr(parsed).encode()).hexdigest(), len(parsed.entries), flush=True)
 """
+)
 
 
 def _start(script: str, root: Path | None, *, pure: bool, cwd: Path) -> subprocess.Popen[str]:

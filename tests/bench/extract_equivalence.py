@@ -52,8 +52,8 @@ from tests.bench.bench_extract import MIXES, extra_actors, make_item  # noqa: E4
 EVAL = Path("/work/shared/eval")
 REAL_FEEDS = Path("/work/shared/feed-corpus/real-feeds")
 
-_WORKER = r"""
-import dataclasses, json, sys
+CHOOSE_SOURCES = r"""
+import sys
 root, pure = sys.argv[1], sys.argv[2] == "pure"
 if pure:
     # Only the .py files under `root`: compiled modules beside them are not loaded.
@@ -68,6 +68,14 @@ if pure:
     sys.path_importer_cache.clear()
 if root:
     sys.path.insert(0, root)
+"""
+"""The start of a subprocess script run with arguments (root, "pure" or "any"): imports
+come from `root` (the installed package when empty), `.py` files only when "pure"."""
+
+_WORKER = (
+    CHOOSE_SOURCES
+    + r"""
+import dataclasses, json
 from sources.extraction import Extractor, extractor, load_default_specs
 from sources.records import ActorSpec, PersonSpec
 
@@ -101,6 +109,7 @@ for line in sys.stdin:
     sys.stdout.write(json.dumps(out) + "\n")
     sys.stdout.flush()
 """
+)
 
 
 def plain(value: Any) -> Any:
