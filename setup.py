@@ -1,12 +1,12 @@
-"""Compiles the extractor with mypyc when it can; the metadata lives in pyproject.toml.
+"""Compiles the extractor and the parser with mypyc when it can; metadata is in pyproject.toml.
 
 The extractor runs on every new item of every poll round, and the HTML cleaner
 and the fast feed parser on every entry; their time goes to Python-level loops
 over matches, tokens and words. mypyc compiles those same typed modules to C
 extension modules: the extractor reads ~1.3x more items per second and the
 fast path parses ~1.2x more entries, with output identical to the interpreted
-modules (see `tests/test_compiled.py`). The `.py` files stay the source of truth and run
-as they are wherever the compiled modules are missing.
+modules (see `tests/test_compiled.py`). The `.py` files stay the source of
+truth and run as they are wherever the compiled modules are missing.
 
 Compiling needs a C compiler and Python's headers. Without them (or with
 STANCEWATCH_PURE_PYTHON=1 in the environment) the install goes on with the

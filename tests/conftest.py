@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def stale_compiled_modules(root: Path = ROOT) -> list[str]:
     """Compiled modules in the work tree older than the `.py` file they were built from.
 
-    An editable install (`pip install -e .`) puts the mypyc-compiled extractor
-    beside its sources, and Python loads a compiled module before a `.py` file
+    An editable install (`pip install -e .`) puts the modules mypyc compiles
+    beside their sources, and Python loads a compiled module before a `.py` file
     of the same name: after an edit, the tests would run the old code.
     """
     stale: list[str] = []
@@ -35,8 +35,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if stale:
         pytest.exit(
             f"{', '.join(stale)} changed after the compiled modules beside them were built: "
-            "run `.venv/bin/pip install -e '.[dev]'` again to recompile, or delete "
-            "sources/extraction/*.so to test the .py files",
+            "run `.venv/bin/pip install -e '.[dev]'` again to recompile, or delete the "
+            "compiled modules (sources/**/*.so) to test the .py files",
             returncode=4,
         )
 

@@ -299,6 +299,18 @@ def inputs(items: int, fuzz: int) -> Iterator[tuple[str, str]]:
         yield _soup(rng, pieces, sentences), rng.choice(titles) if rng.random() < 0.2 else ""
 
 
+def start_script(script: str, root: Path | None, *, pure: bool, cwd: Path) -> subprocess.Popen[str]:
+    """Run a script that starts with `CHOOSE_SOURCES`, talking over its stdin and stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(root or ""), "pure" if pure else "any"],
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
 class Worker:
     """An extractor in a subprocess, one request per line."""
 
@@ -315,14 +327,7 @@ class Worker:
             cwd: the directory to run in (outside the work tree for the
                 installed package, which the work tree would hide).
         """
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(root or ""), "pure" if pure else "any"],
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
+        self._process = start_script(_WORKER, root, pure=pure, cwd=cwd)
         assert self._process.stdout is not None
         self.module_file: str = json.loads(self._process.stdout.readline())
         """Where its `sources.extraction.extractor` came from (`.py` or compiled)."""
