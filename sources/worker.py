@@ -81,10 +81,11 @@ def _itemize_in_worker(
     spec, known, specs = job
     extractor = extractors.get(specs.key)
     if extractor is None:
-        from sources.extraction import Extractor
+        from sources.extraction import Extractor, pattern_cache
 
         extractors.clear()  # the config changed: the old extractor is done with
         extractor = extractors[specs.key] = Extractor(*specs.specs())
+        pattern_cache.save()  # the config's own patterns, for the next run's workers
     try:
         return itemize(spec, parsed, known, extractor, now)
     except Exception as exc:  # report it, never die silently

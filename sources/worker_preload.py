@@ -9,6 +9,8 @@ module once; the workers it forks inherit the imports, and the pattern
 caches filled by building an extractor from the bundled actors and topics,
 so a worker builds the extractor for its config from those caches instead
 of from nothing (a config's own patterns are the only ones still compiled).
+The compiling itself is mostly skipped too, after the first run: the
+compiled patterns are read from `sources.extraction.pattern_cache`.
 
 Importing this module has those side effects and nothing else; no code
 calls into it.
@@ -20,14 +22,15 @@ import sources.fastparse  # noqa: F401 - imported for the fork server's children
 import sources.itemize  # noqa: F401
 import sources.parse  # noqa: F401
 import sources.worker  # noqa: F401
-from sources.extraction import Extractor, load_default_specs
+from sources.extraction import Extractor, load_default_specs, pattern_cache
 
 
 def _warm_pattern_caches() -> None:
     try:
         Extractor(*load_default_specs())
     except Exception:  # noqa: BLE001 - a worker builds its own extractor anyway
-        pass
+        return
+    pattern_cache.save()
 
 
 _warm_pattern_caches()

@@ -47,7 +47,8 @@ def keep_the_machine_out(
 ) -> Iterator[None]:
     """Keep the developer's own config, database and proxies out of the tests.
 
-    Every test gets empty per-user directories, no STANCEWATCH_* variables,
+    Every test gets empty per-user directories (but for the cache of
+    compiled regexes, shared by the session), no STANCEWATCH_* variables,
     and no proxy settings (traffic must stay on 127.0.0.1), so a test never
     reads or writes a real config or database.
     """
@@ -55,6 +56,9 @@ def keep_the_machine_out(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    # One cache for the session: it only holds compiled regexes, the same for
+    # every test, and a test that starts from an empty one says so.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
     for name in ("STANCEWATCH_CONFIG", "STANCEWATCH_DB"):
         monkeypatch.delenv(name, raising=False)
     for name in (

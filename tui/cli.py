@@ -613,7 +613,7 @@ def _feeds_list(ctx: Context) -> int:
 
 
 def cmd_extract(ctx: Context) -> int:
-    from sources.extraction import Extractor
+    from sources.extraction import Extractor, pattern_cache
 
     config = ctx.config()
     if ctx.args.file:
@@ -625,9 +625,9 @@ def cmd_extract(ctx: Context) -> int:
         if sys.stdin is None or sys.stdin.isatty():
             ctx.say("stancewatch: reading the text from standard input (end with Ctrl-D)")
         text = sys.stdin.read() if sys.stdin is not None else ""
-    found = Extractor(config.actors, config.topics).extract(
-        strip_controls(text), title=ctx.args.title
-    )
+    extractor = Extractor(config.actors, config.topics)
+    pattern_cache.save()
+    found = extractor.extract(strip_controls(text), title=ctx.args.title)
     rows = [
         {
             "actor": f.actor,

@@ -25,7 +25,13 @@ from sources.extraction.lexicon import (
     ROLE_NOUNS,
     SHIFTING_PREPOSITIONS,
 )
-from sources.extraction.literals import LiteralScanner, case_plain, lower_same_length, lowered
+from sources.extraction.literals import (
+    LiteralScanner,
+    case_plain,
+    compile_kept,
+    lower_same_length,
+    lowered,
+)
 from sources.records import ActorSpec, PersonSpec
 
 VENUES: tuple[str, ...] = (
@@ -121,37 +127,37 @@ VENUES: tuple[str, ...] = (
 them as wholes keeps "NATO" and "UN" in them from counting as speakers.
 """
 
-_AFTER_POSSESSIVE_ROLE = re.compile(r"\s+" + INSTITUTION_NOUNS + r"\b", re.IGNORECASE)
-_FOLLOWED_BY_ROLE = re.compile(
+_AFTER_POSSESSIVE_ROLE = compile_kept(r"\s+" + INSTITUTION_NOUNS + r"\b", re.IGNORECASE)
+_FOLLOWED_BY_ROLE = compile_kept(
     r"(?:[’']s)?\s+(?:(?-i:[A-Z])[\w.-]*\s+){0,2}?" + ROLE_NOUNS + r"\b", re.IGNORECASE
 )
-_ROLE_RIGHT_AFTER = re.compile(r"(?:[’']s)?\s+" + ROLE_NOUNS + r"\b", re.IGNORECASE)
+_ROLE_RIGHT_AFTER = compile_kept(r"(?:[’']s)?\s+" + ROLE_NOUNS + r"\b", re.IGNORECASE)
 _ROLE_RIGHT_AFTER_LOW = lowered(_ROLE_RIGHT_AFTER)
-_CAPITAL_AFTER = re.compile(r"(?:[’']s)?\s+(?-i:[A-Z])", re.IGNORECASE)
+_CAPITAL_AFTER = compile_kept(r"(?:[’']s)?\s+(?-i:[A-Z])", re.IGNORECASE)
 """`_FOLLOWED_BY_ROLE` tries its role noun right after the name first: where
 `_ROLE_RIGHT_AFTER` matches, it finds that same match (the possessive and the spaces
 after the name can be read only one way before a letter). Otherwise it can match only
 where a capitalised word follows, where `_CAPITAL_AFTER` matches. The role regex as
 written cannot be lowered (its capitals are case-sensitive), this first part can."""
-_LEADING_POSSESSIVE = re.compile(r"^[’']s")
-_FOLLOWED_BY_NON_SPEAKER = re.compile(
+_LEADING_POSSESSIVE = compile_kept(r"^[’']s")
+_FOLLOWED_BY_NON_SPEAKER = compile_kept(
     r"\s+(?:[\w-]+\s+)?" + NON_SPEAKER_HEADS + r"\b", re.IGNORECASE
 )
 _DEMOTED_BODY = (
     DEMOTING_PREPOSITIONS + r"\s+(?:the\s+|a\s+|an\s+)?"
     r"(?:(?:[A-Z][\w’'.-]*|of|the|and|de|von|der|\w+[’']s)\s+){0,4}"
 )
-_DEMOTED_BEFORE = re.compile(r"(?:^|\W)" + _DEMOTED_BODY + "$")
+_DEMOTED_BEFORE = compile_kept(r"(?:^|\W)" + _DEMOTED_BODY + "$")
 """A preposition, then up to four name words, ending the text: the regex as read;
 `find` runs `_DEMOTED_BEFORE_BACKWARDS`, tested to find the same."""
-_DATELINE_AFTER = re.compile(
+_DATELINE_AFTER = compile_kept(
     r",?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*)?(?:\([^()\n]{1,40}\))?\s*[-–—]"
 )
 _OF_BODY = r"\s+(?:of|in)\s+(?:the\s+)?(?:(?:[A-Z][\w’'.-]*|and)\s+){0,3}"
-_OF_BEFORE = re.compile(r"(?<![\w’'])(?P<head>[\w-]+)" + _OF_BODY + "$")
-_ROLE_HEAD = re.compile(ROLE_NOUNS + r"$", re.IGNORECASE)
+_OF_BEFORE = compile_kept(r"(?<![\w’'])(?P<head>[\w-]+)" + _OF_BODY + "$")
+_ROLE_HEAD = compile_kept(ROLE_NOUNS + r"$", re.IGNORECASE)
 _FOLLOWED_BY_NON_SPEAKER_LOW = lowered(_FOLLOWED_BY_NON_SPEAKER)
-_ROLE_OR_NON_SPEAKER_LOW = re.compile(
+_ROLE_OR_NON_SPEAKER_LOW = compile_kept(
     _ROLE_RIGHT_AFTER_LOW.pattern
     + r"|(?P<non_speaker>(?:[’']s)?"
     + _FOLLOWED_BY_NON_SPEAKER_LOW.pattern
@@ -160,7 +166,7 @@ _ROLE_OR_NON_SPEAKER_LOW = re.compile(
 """`_ROLE_RIGHT_AFTER_LOW`, else `_FOLLOWED_BY_NON_SPEAKER_LOW` after the possessive "'s"
 (where `find` starts it): one call for both on the lower-cased text."""
 _SHIFTED_BODY = SHIFTING_PREPOSITIONS + r"\s+(?:(?:[A-Z][\w’'.-]*)\s+){0,3}"
-_SHIFTED_BEFORE = re.compile(r"\b" + _SHIFTED_BODY + "$", re.IGNORECASE)
+_SHIFTED_BEFORE = compile_kept(r"\b" + _SHIFTED_BODY + "$", re.IGNORECASE)
 """`_OF_BEFORE` and this one as read; `find` runs their `_BACKWARDS` forms."""
 
 
@@ -191,8 +197,8 @@ def backwards(pattern: str) -> str:
     return reversed_pattern
 
 
-_QUANTIFIER = re.compile(r"(?:[?*+]|\{\d*(?:,\d*)?\})\??")
-_CLASS = re.compile(r"\[\^?\]?(?:\\.|[^\]\\])*\]")
+_QUANTIFIER = compile_kept(r"(?:[?*+]|\{\d*(?:,\d*)?\})\??")
+_CLASS = compile_kept(r"\[\^?\]?(?:\\.|[^\]\\])*\]")
 
 
 def _backwards_alternatives(pattern: str, at: int) -> tuple[str, int]:
@@ -233,14 +239,14 @@ def _backwards_alternatives(pattern: str, at: int) -> tuple[str, int]:
         atoms.append(atom)
 
 
-_DEMOTED_BEFORE_BACKWARDS = re.compile(r"\n?" + backwards(_DEMOTED_BODY) + r"(?:\W|\Z)")
+_DEMOTED_BEFORE_BACKWARDS = compile_kept(r"\n?" + backwards(_DEMOTED_BODY) + r"(?:\W|\Z)")
 r"""`_DEMOTED_BEFORE` backwards: `\n?` is its `$` (which also matches before a final line
 break), `(?:\W|\Z)` its `(?:^|\W)`, the window's start being where the reversed text ends."""
-_OF_BEFORE_BACKWARDS = re.compile(r"\n?" + backwards(_OF_BODY) + r"(?P<head>[\w-]+)(?![\w’'])")
+_OF_BEFORE_BACKWARDS = compile_kept(r"\n?" + backwards(_OF_BODY) + r"(?P<head>[\w-]+)(?![\w’'])")
 """`_OF_BEFORE` backwards. At most one "of" or "in" can have only names after it, and the
 greedy head, backwards, is the longest that passes the lookaround: the leftmost head
 `search` finds, spelled backwards."""
-_SHIFTED_BEFORE_BACKWARDS = re.compile(r"\n?" + backwards(_SHIFTED_BODY) + r"\b", re.IGNORECASE)
+_SHIFTED_BEFORE_BACKWARDS = compile_kept(r"\n?" + backwards(_SHIFTED_BODY) + r"\b", re.IGNORECASE)
 r"""`_SHIFTED_BEFORE` backwards; `\b` sees the same two characters either way."""
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from sources.extraction.lexicon import CUES, CueKind
-from sources.extraction.literals import LiteralScanner, literal_prefixes, lowered
+from sources.extraction.literals import LiteralScanner, compile_kept, literal_prefixes, lowered
 
 _new = tuple.__new__
 """Builds a NamedTuple from a tuple of its fields, without the Python-level `__new__`
@@ -40,7 +40,7 @@ class CueFinder:
         self._regexes: list[re.Pattern[str]] = []
         self._unindexed: list[int] = []
         for number, (pattern, _, _) in enumerate(CUES):
-            self._regexes.append(re.compile(r"(?:" + pattern + r")(?!\w)", re.IGNORECASE))
+            self._regexes.append(compile_kept(r"(?:" + pattern + r")(?!\w)", re.IGNORECASE))
             prefixes = literal_prefixes(pattern)
             if prefixes is None:
                 self._unindexed.append(number)
@@ -58,7 +58,7 @@ class CueFinder:
         """Lower-case first words -> cue numbers, for a scanner shared with aliases and topics."""
         self._scanner: LiteralScanner[int] | None = None
         self._fallback = (
-            re.compile(
+            compile_kept(
                 "|".join(f"(?P<c{n}>{CUES[n][0]})" for n in self._unindexed) + r"(?!\w)",
                 re.IGNORECASE,
             )
@@ -79,9 +79,9 @@ class CueFinder:
                 if not all(self._plain[n][1] for n in numbers):
                     return _NO_COMBINED
                 sources = [self._plain[n][0].pattern for n in numbers]
-                return re.compile("|".join(f"({s})" for s in sources)), True
+                return compile_kept("|".join(f"({s})" for s in sources)), True
             sources = [self._regexes[n].pattern for n in numbers]
-            return re.compile("|".join(f"({s})" for s in sources), re.IGNORECASE), False
+            return compile_kept("|".join(f"({s})" for s in sources), re.IGNORECASE), False
         except re.error:
             return _NO_COMBINED
 
@@ -171,7 +171,7 @@ class CueFinder:
 
 
 _Combined = tuple[re.Pattern[str], bool]
-_NO_COMBINED: _Combined = (re.compile(""), False)
+_NO_COMBINED: _Combined = (compile_kept(""), False)
 """The cues at a position cannot share one regex: they are tried one by one."""
 
 

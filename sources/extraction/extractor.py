@@ -30,7 +30,13 @@ from sources.extraction.lexicon import (
     ROLE_NOUNS,
     CueKind,
 )
-from sources.extraction.literals import LiteralScanner, case_plain, lower_same_length, lowered
+from sources.extraction.literals import (
+    LiteralScanner,
+    case_plain,
+    compile_kept,
+    lower_same_length,
+    lowered,
+)
 from sources.extraction.sentences import Sentence, split_sentences
 from sources.extraction.stance import CueInfo, judge
 from sources.extraction.topics import TopicHit, TopicMatcher
@@ -60,20 +66,20 @@ _NEGATION_WORDS = frozenset(
     weren't hasn't haven't hadn't wouldn't shouldn't couldn't refused refuses refuse refusing
     failed fails fail unwilling without hardly""".split()
 )
-_NEGATED_INSIDE = re.compile(r"\b(?:not|never|n[’']t|no)\b", re.IGNORECASE)
-_PARTICIPLE = re.compile(r",\s*(?:\w+ly\s+)?$")
-_PARTICIPLE_WORD = re.compile(PARTICIPLE_CUE + r"$", re.IGNORECASE)
-_PRONOUN_SUBJECT = re.compile(
+_NEGATED_INSIDE = compile_kept(r"\b(?:not|never|n[’']t|no)\b", re.IGNORECASE)
+_PARTICIPLE = compile_kept(r",\s*(?:\w+ly\s+)?$")
+_PARTICIPLE_WORD = compile_kept(PARTICIPLE_CUE + r"$", re.IGNORECASE)
+_PRONOUN_SUBJECT = compile_kept(
     r"(?:^|[\s,;:\"“”(])(?P<pro>" + PRONOUNS + r")\s+(?:[\w’'-]+\s+){0,3}$", re.IGNORECASE
 )
-_ROLE_SUBJECT = re.compile(
+_ROLE_SUBJECT = compile_kept(
     r"(?:^|[\s,;:\"“”(])(?:the|that|this)\s+(?P<role>" + ROLE_NOUNS + r")\s+(?:[\w’'-]+\s+){0,3}$",
     re.IGNORECASE,
 )
-_ASIDE = re.compile(r",\s+(?:" + ASIDE_OPENERS + r")\b[^,;]*(?:,|(?=;)|$)", re.IGNORECASE)
-_COMMENTARY = re.compile(COMMENTARY_OPENERS, re.IGNORECASE)
-_ANAPHORA = re.compile(r"\b" + ANAPHORA + r"\b", re.IGNORECASE)
-_NP_TOKEN = re.compile(r"[\w’'.-]+")
+_ASIDE = compile_kept(r",\s+(?:" + ASIDE_OPENERS + r")\b[^,;]*(?:,|(?=;)|$)", re.IGNORECASE)
+_COMMENTARY = compile_kept(COMMENTARY_OPENERS, re.IGNORECASE)
+_ANAPHORA = compile_kept(r"\b" + ANAPHORA + r"\b", re.IGNORECASE)
+_NP_TOKEN = compile_kept(r"[\w’'.-]+")
 _NP_LOWER_OK = frozenset(
     """the a an foreign defence defense minister prime president secretary general spokesman
     spokeswoman spokesperson ambassador envoy chief deputy senior top of state ministry
@@ -81,16 +87,16 @@ _NP_LOWER_OK = frozenset(
     official officials aide adviser advisor head press security council un u.n. and policy
     interior finance economy trade energy justice armed forces""".split()
 )
-_SEPARATOR = re.compile(
+_SEPARATOR = compile_kept(
     r"^(?:\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:(?-i:[A-Z])[\w-]*(?:\s+(?-i:[A-Z])[\w-]*)?"
     r"(?=\s*,|\s+and\b))?)+\s*$"
 )
-_SPEAKER_BEFORE_COLON = re.compile(r"(?:[’']s)?(?:\s+[A-Z][\w.-]*){0,3}\s*")
-_HEADLINE_COLON = re.compile(r"^\s*[^:]{1,60}?:\s+\S")
-_HEADLINE_DASH = re.compile(r"\s[-–—]\s+([^-–—]{1,60})$")
-_QUOTE_CHAR = re.compile(r"[\"“”«»]")
+_SPEAKER_BEFORE_COLON = compile_kept(r"(?:[’']s)?(?:\s+[A-Z][\w.-]*){0,3}\s*")
+_HEADLINE_COLON = compile_kept(r"^\s*[^:]{1,60}?:\s+\S")
+_HEADLINE_DASH = compile_kept(r"\s[-–—]\s+([^-–—]{1,60})$")
+_QUOTE_CHAR = compile_kept(r"[\"“”«»]")
 _QUOTE_CHARS = '"“”«»'
-_TEMPORAL_BEFORE = re.compile(
+_TEMPORAL_BEFORE = compile_kept(
     r"(?:\b(?:after|once|following|post|before|during|in\s+the\s+event\s+of|in\s+case\s+of)\s+"
     r"(?:a|an|the|any|such\s+a)?\s*(?:[\w-]+\s+)?|\b(?:as|since|because|while)\s+there\s+"
     r"(?:is|are|was|were|has\s+been)\s+(?:still\s+)?(?:no|not\s+yet\s+an?|not\s+an?)\s+"
@@ -99,30 +105,30 @@ _TEMPORAL_BEFORE = re.compile(
     r"(?:a|an|the|any|such\s+a)?\s*(?:[\w-]+\s+)?)$",
     re.IGNORECASE,
 )
-_TRAILING_BUT = re.compile(r"(?:\s+\w+ly|\s+on\s+\w+day)?\s*,?\s*(but\s)", re.IGNORECASE)
-_GOES_ON = re.compile(
+_TRAILING_BUT = compile_kept(r"(?:\s+\w+ly|\s+on\s+\w+day)?\s*,?\s*(but\s)", re.IGNORECASE)
+_GOES_ON = compile_kept(
     r"(?:\s+on\s+\w+day)?\s*,\s*(?:\w+ly\s+)?(?:adding|saying|stressing|noting|insisting|warning)\b",
     re.IGNORECASE,
 )
 """", adding that ...": a cue of its own follows, so the claim before the speaker stands."""
-_CONTENT_AFTER = re.compile(r"(?:\s*[\w’'.-]+){0,6}?\s*(?:that\b|:|[\"“«])", re.IGNORECASE)
+_CONTENT_AFTER = compile_kept(r"(?:\s*[\w’'.-]+){0,6}?\s*(?:that\b|:|[\"“«])", re.IGNORECASE)
 """A reporting verb's content clause: "told reporters on Friday that", "said:"."""
 _CLOSING_QUOTE_ENDS = (",", ',"', ",”", "”", '"', ",’", ".”", '."', "!”", '!"', ",'", ".'", "!'")
-_ENDS_WITH_THAT = re.compile(r"\b(?:that|which)$", re.IGNORECASE)
-_SUBORDINATE_BEFORE = re.compile(
+_ENDS_WITH_THAT = compile_kept(r"\b(?:that|which)$", re.IGNORECASE)
+_SUBORDINATE_BEFORE = compile_kept(
     r"\b(?:when|whether|if|once|unless|until|before|after)\s+(?:[\w’'-]+\s+){0,4}$", re.IGNORECASE
 )
-_CLAUSE_PUNCTUATION = re.compile(r"[,;:\"“”()]")
+_CLAUSE_PUNCTUATION = compile_kept(r"[,;:\"“”()]")
 _PRONOUN_WORDS = frozenset(("he", "she", "they", "it", "we"))
 _ROLE_OPENERS = frozenset(("the", "that", "this"))
-_AND_BEFORE = re.compile(r"\band\s+(?:\w+ly\s+)?$", re.IGNORECASE)
-_PRONOUN_LEAD = re.compile(r"\s*(?P<pro>he|she|they)\s", re.IGNORECASE)
-_CLAUSE_OPENER = re.compile(
+_AND_BEFORE = compile_kept(r"\band\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+_PRONOUN_LEAD = compile_kept(r"\s*(?P<pro>he|she|they)\s", re.IGNORECASE)
+_CLAUSE_OPENER = compile_kept(
     r"(?:^|[,;:]\s*(?:where|when|while|as|after|before|and)?\s)", re.IGNORECASE
 )
-_FOR_SPEAKER = re.compile(r"(?:For|In\s+the\s+(?:view|eyes)\s+of)\s+")
-_RELATIVE = re.compile(r",?\s+(?:that|which)\s+(?!is\b|was\b)", re.IGNORECASE)
-_CARRY_HINT = re.compile(
+_FOR_SPEAKER = compile_kept(r"(?:For|In\s+the\s+(?:view|eyes)\s+of)\s+")
+_RELATIVE = compile_kept(r",?\s+(?:that|which)\s+(?!is\b|was\b)", re.IGNORECASE)
+_CARRY_HINT = compile_kept(
     r"\b(?:he|she|they|we)\b|\b(?:the|that|this)\s+(?:[\w-]+\s+){0,2}?" + ROLE_NOUNS + r"\b",
     re.IGNORECASE,
 )
@@ -147,7 +153,7 @@ _NEGATABLE = (CueKind.HEDGE, CueKind.STANCE)
 """Kinds of cue, as tuples made once: each `CueKind.X` costs an attribute lookup."""
 _SUBJECT_GAP = 90
 """Characters between a subject and its cue beyond which they are unrelated."""
-_SPOKESMAN = re.compile(
+_SPOKESMAN = compile_kept(
     r",[\"”’']?\s+(?:(?:a|an|the|his|her|its|their)\s+)?"
     r"(?:(?i:foreign|defen[cs]e|interior|finance|ministry|prime|deputy|first|senior|top|chief|"
     r"government|press|presidential|state|vice|acting|affairs|of)\s+)*"
@@ -158,7 +164,7 @@ _SPOKESMAN = re.compile(
 """What stands between the comma and the verb in "CONTENT, a government spokesman said"."""
 _OPENING_CHARS = " \"“«'‘("
 _KEY_SET = _ANAPHORA_HEADS | _CARRY_PRONOUNS | _ROLE_HEADS
-_KEY_WORDS = re.compile(r"[^a-z\w-](" + trie_pattern(sorted(_KEY_SET)) + r")(?![a-z\w-])")
+_KEY_WORDS = compile_kept(r"[^a-z\w-](" + trie_pattern(sorted(_KEY_SET)) + r")(?![a-z\w-])")
 """The words of the three sets above that a lower-cased sentence holds, as whole tokens:
 the same as splitting it at non-word, non-hyphen runs and keeping those words, at half
 the cost. The range a-z is inside the word class, so each class is the same set; but
@@ -1126,8 +1132,8 @@ class Extractor:
 
 # --- helpers -------------------------------------------------------------------
 
-_SUBJECT_BREAK = re.compile(r"[;:?!]|[”\"]\s*\w|\bthat\s+\w+\s+\w+")
-_NP_STOP = re.compile(r"[,;:.!?\"“”]|\s(?:that|who|which|on|in|at|as|said|says)\s")
+_SUBJECT_BREAK = compile_kept(r"[;:?!]|[”\"]\s*\w|\bthat\s+\w+\s+\w+")
+_NP_STOP = compile_kept(r"[,;:.!?\"“”]|\s(?:that|who|which|on|in|at|as|said|says)\s")
 
 
 def _words(text: str) -> AbstractSet[str]:

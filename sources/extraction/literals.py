@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from sources.extraction import pattern_cache
 from sources.extraction.trie import trie_pattern
 
 try:  # The parser is private API; without it every pattern runs in full.
@@ -44,7 +45,8 @@ def compile_kept(source: str, flags: int = 0) -> re.Pattern[str]:
     one. `re`'s own cache holds 512 patterns and drops the oldest, so a
     second build, which compiles them in the same order, would find none;
     this one keeps every pattern. Processes forked after a build (the parse
-    workers) inherit it.
+    workers) inherit it, and a new process finds the compiled code in
+    `pattern_cache`.
 
     Args:
         source: the pattern.
@@ -59,7 +61,7 @@ def compile_kept(source: str, flags: int = 0) -> re.Pattern[str]:
     key = (source, flags)
     regex = _KEPT.get(key)
     if regex is None:
-        regex = _KEPT[key] = re.compile(source, flags)
+        regex = _KEPT[key] = pattern_cache.compiled(source, flags)
     return regex
 
 
@@ -78,6 +80,12 @@ def literal_prefixes(pattern: str, flags: int = re.IGNORECASE) -> tuple[str, ...
         The prefixes (none a prefix of another), or None when some match
         could start with something not literal or shorter than two characters.
     """
+    return pattern_cache.remembered(
+        "prefixes", pattern, flags, lambda: _literal_prefixes(pattern, flags)
+    )
+
+
+def _literal_prefixes(pattern: str, flags: int) -> tuple[str, ...] | None:
     if _p is None:
         return None
     try:
@@ -189,8 +197,14 @@ def needed_strings(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     """
     if _p is None or regex.flags & re.IGNORECASE:
         return None
+    return pattern_cache.remembered(
+        "needed", regex.pattern, regex.flags, lambda: _needed_strings(regex.pattern, regex.flags)
+    )
+
+
+def _needed_strings(pattern: str, flags: int) -> tuple[str, ...] | None:
     try:
-        found = _needed_in(list(_p.parse(regex.pattern, regex.flags)))
+        found = _needed_in(list(_p.parse(pattern, flags)))
     except (re.error, RecursionError):
         return None
     if not found:
@@ -526,11 +540,21 @@ def lowered(regex: re.Pattern[str]) -> re.Pattern[str]:
         pieces.append(token if len(token) > 1 else token.lower())
     source = "".join(pieces)
     flags = regex.flags & ~re.IGNORECASE
+    problem = pattern_cache.remembered(
+        "lowering", regex.pattern, regex.flags, lambda: _lowering_problem(source, flags)
+    )
+    if problem is not None:
+        raise ValueError(f"cannot lower {regex.pattern!r}: {problem}")
+    return compile_kept(source, flags)
+
+
+def _lowering_problem(source: str, flags: int) -> str | None:
+    """Why the lower-cased `source` might not match what its original did; None if it will."""
     try:
         _check_lower(_p.parse(source, flags))
     except (_NotLowerable, re.error, RecursionError) as error:
-        raise ValueError(f"cannot lower {regex.pattern!r}: {error}") from error
-    return compile_kept(source, flags)
+        return str(error)
+    return None
 
 
 def _check_char(code: int) -> None:

@@ -14,6 +14,7 @@ import re
 from typing import NamedTuple
 
 from sources.extraction.lexicon import ABBREVIATIONS, SENTENCE_STARTERS
+from sources.extraction.literals import compile_kept
 
 OPEN_QUOTES = "“«„"
 CLOSE_QUOTES = "”»"
@@ -34,7 +35,7 @@ MAX_SENTENCE_CHARS = 800
 # occurrence of one character in C. Each position holding an event character
 # is tried in order, except those inside the previous event (finditer resumes
 # after a match); a full stop not followed by its tail is no event, as there.
-_EVENT = re.compile(
+_EVENT = compile_kept(
     r"[\"“”«»„\n.!?…]"
     r"(?:(?<=\n)\n*|(?<=[.!?…])[.!?…]*[\"'”’»)\]]*(?=\s|$)|(?<=[\"“”«»„]))"
 )
@@ -42,13 +43,13 @@ _EVENT = re.compile(
 _EVENT_CHARS = '\n".!?“”«»„…'
 _ASCII_EVENT_CHARS = '\n".!?'
 """The event characters an ASCII text can hold."""
-_NEWLINES = re.compile(r"\n*")
-_TERMINAL_TAIL = re.compile(r"[.!?…]*[\"'”’»)\]]*(?=\s|$)()\s*(\S)?")
+_NEWLINES = compile_kept(r"\n*")
+_TERMINAL_TAIL = compile_kept(r"[.!?…]*[\"'”’»)\]]*(?=\s|$)()\s*(\S)?")
 """`_EVENT` after its first character, for terminal punctuation (the lookbehind
 holds), up to group 1; then what `_NEXT_START` would find: the first character
 after the spaces that follow (group 2), None if there is none."""
-_NEXT_START = re.compile(r"\s*(\S)(\S*)")
-_ATTRIBUTION_TAIL = re.compile(
+_NEXT_START = compile_kept(r"\s*(\S)(\S*)")
+_ATTRIBUTION_TAIL = compile_kept(
     r"\s*(?:(?:[\w’'.-]+,?\s+){0,6}?(?:said|says|asked|asks|added|adds|told|wrote|stated|"
     r"warned|insisted|stressed|replied|declared|noted|argued|explained|continued)|"
     r"(?:said|asked|added|told|wrote|stated|warned|insisted|replied|declared)\s+)"

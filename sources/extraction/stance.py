@@ -35,7 +35,13 @@ from sources.extraction.lexicon import (
     SUPPORT_WORDS,
     CueKind,
 )
-from sources.extraction.literals import case_plain, literal_prefixes, lowered, needed_strings
+from sources.extraction.literals import (
+    case_plain,
+    compile_kept,
+    literal_prefixes,
+    lowered,
+    needed_strings,
+)
 from sources.extraction.trie import trie_pattern
 from sources.records import Stance
 
@@ -53,22 +59,22 @@ _CONDITION_WORD = (
     + CONDITION_MARKERS
     + r")(?!\w)"
 )
-_CONDITION = re.compile(r"(?<!\w)" + _CONDITION_WORD, re.IGNORECASE)
-_CONDITION_AFTER = re.compile(r"\W(?=" + _CONDITION_WORD + ")", re.IGNORECASE)
+_CONDITION = compile_kept(r"(?<!\w)" + _CONDITION_WORD, re.IGNORECASE)
+_CONDITION_AFTER = compile_kept(r"\W(?=" + _CONDITION_WORD + ")", re.IGNORECASE)
 """`_CONDITION` where a non-word character comes before the word: see `_word_matches`."""
-_ONLY_LATER = re.compile(
+_ONLY_LATER = compile_kept(
     r"\bonly\s+(?:[\w-]+\s+){1,5}?(?P<tail>if|once|when|after|with|under|provided|until)\b",
     re.IGNORECASE,
 )
-_CONDITION_OF = re.compile(
+_CONDITION_OF = compile_kept(
     r"(?:pre)?conditions?\s+(?:of|for)$|precondition$|prerequisite$", re.IGNORECASE
 )
-_CONDITION_END = re.compile(
+_CONDITION_END = compile_kept(
     r"[;.!?]|,\s*(?:but|and|while|although|whereas|according)\b|,\s+\w+ing\b"
     r"|\s+[-–—]\s+|,\s*[\"“”]",
     re.IGNORECASE,
 )
-_CLAUSE_BREAK = re.compile(CLAUSE_BREAKS, re.IGNORECASE)
+_CLAUSE_BREAK = compile_kept(CLAUSE_BREAKS, re.IGNORECASE)
 _POLARITY_PARTS = (
     ("hedge", HEDGE_WORDS),
     ("neg", NEGATORS),
@@ -98,47 +104,47 @@ def _polarity_regexes() -> tuple[re.Pattern[str], re.Pattern[str]]:
         parts.append(f"(?P<{name}>{own_gate}(?:{words}))")
     word = gate + r"(?:" + "|".join(parts) + r")(?!\w)"
     return (
-        re.compile(r"(?<!\w)" + word + r"|(?P<stop>[,;:])", re.IGNORECASE),
-        re.compile(r"\W(?:(?<=(?P<stop>[,;:]))|(?=" + word + "))", re.IGNORECASE),
+        compile_kept(r"(?<!\w)" + word + r"|(?P<stop>[,;:])", re.IGNORECASE),
+        compile_kept(r"\W(?:(?<=(?P<stop>[,;:]))|(?=" + word + "))", re.IGNORECASE),
     )
 
 
 _POLARITY, _POLARITY_AFTER = _polarity_regexes()
-_DENIAL = re.compile(
+_DENIAL = compile_kept(
     r"^\s*(?:the\s+|these\s+|such\s+|any\s+|western\s+|media\s+)?" + DENIAL_OBJECTS + r"\b",
     re.IGNORECASE,
 )
-_REFUSAL = re.compile(
+_REFUSAL = compile_kept(
     r"\b(?:refus\w*|reject\w*|fail\w*\s+to|not\s+(?:agree|accept)\w*|n[’']t\s+(?:agree|accept)\w*|"
     r"rules?\s+out)\b",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"\w+")
-_NOT_RULED_OUT_BACK = re.compile(
+_WORD = compile_kept(r"\w+")
+_NOT_RULED_OUT_BACK = compile_kept(
     r"\b(?:not|n[’']t)\s+(?:yet\s+)?rul(?:e|ed|ing)\s+(?:it|them|this|that)\s+out\b",
     re.IGNORECASE,
 )
-_AUXILIARY = re.compile(r"(?:is|are|was|were|be|been|has|have|had)\b", re.IGNORECASE)
-_AGAINST_PROPOSAL = re.compile(
+_AUXILIARY = compile_kept(r"(?:is|are|was|were|be|been|has|have|had)\b", re.IGNORECASE)
+_AGAINST_PROPOSAL = compile_kept(
     r"\s*(?:(?:the|a|an|any|all|these|those|such|its|their|western|new|repeated)\s+){0,2}"
     r"(?:[\w-]+\s+)?(?:proposals?|demands?|calls?|plans?|attempts?|efforts?|ideas?|suggestions?|"
     r"initiatives?|moves?|bids?|push|pressure)\s+(?:to|that|for)\b",
     re.IGNORECASE,
 )
 """The object of a rejecting cue that is itself a move: "rejected calls to ..."."""
-_MOVE_ENDS = re.compile(
+_MOVE_ENDS = compile_kept(
     r"[,;:]|\s(?:saying|calling|describing|arguing|insisting|noting|adding|as|because|since|"
     r"which|and)\b",
     re.IGNORECASE,
 )
 """Where the move's own words end and the speaker's reasons begin."""
-_NEGATOR_WORD = re.compile(NEGATORS, re.IGNORECASE)
-_NOUN_CONDITION = re.compile(
+_NEGATOR_WORD = compile_kept(NEGATORS, re.IGNORECASE)
+_NOUN_CONDITION = compile_kept(
     r"(?:mandate|approval|authori[sz]ation|consent|sanction|backstop|guarantees?|agreement|"
     r"withdrawal|decision|resolution)$",
     re.IGNORECASE,
 )
-_DEMAND = re.compile(
+_DEMAND = compile_kept(
     r"\b(?<!is\s)(?<!are\s)(?<!was\s)(?<!be\s)(?<!been\s)(?:agrees?|agreed|accepts?|accepted|"
     r"refuses?|refused|refusing|rejects?|rejected|rejecting|fails?|failed|failing|compl(?:y|ies|ied)|signs?|signed|commits?|"
     r"committed|withdraws?|withdrew|ends?|ended|stops?|stopped|halts?|halted|drops?|dropped|"
@@ -170,7 +176,7 @@ _LOWERED = _Regexes(
     lowered(_CONDITION),
     lowered(_CONDITION_AFTER),
     lowered(_ONLY_LATER),
-    re.compile(CLAUSE_BREAKS_LOWER),
+    compile_kept(CLAUSE_BREAKS_LOWER),
     lowered(_POLARITY),
     lowered(_POLARITY_AFTER),
 )

@@ -25,7 +25,7 @@ from sources.extraction.literals import (
 )
 from sources.records import TopicSpec
 
-_ANCHORED = re.compile(r"(?:\(\?[aiLmsux]+\))*\\A")
+_ANCHORED = compile_kept(r"(?:\(\?[aiLmsux]+\))*\\A")
 
 
 _new = tuple.__new__
@@ -313,11 +313,11 @@ class TopicMatcher:
         return hits
 
 
-_WORDS_AHEAD = re.compile(
+_WORDS_AHEAD = compile_kept(
     r"(?<!\\)\(\?([=!])\.\*\?(\\b)?\(\?:([A-Za-z][\w '-]*(?:\|[A-Za-z][\w '-]*)*)\)\)"
 )
 """A lookaround `(?!.*?(?:Word|Other words))`: does any of these words occur further on."""
-_DOTALL_OFF = re.compile(r"\(\?[a-zA-Z]*-[a-zA-Z]*s")
+_DOTALL_OFF = compile_kept(r"\(\?[a-zA-Z]*-[a-zA-Z]*s")
 
 
 def _fast_lookarounds(pattern: str) -> str:
