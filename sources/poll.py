@@ -9,7 +9,7 @@ Textual worker in the dashboard. It talks to storage only through the small
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -30,8 +30,7 @@ from sources.records import (
     Outcome,
     Statement,
 )
-
-MAX_BACKOFF = timedelta(days=1)
+from sources.schedule import backoff_until, feeds_to_poll, sure_to_parse
 
 
 class RoundSink(Protocol):
@@ -110,62 +109,6 @@ class _FeedOutcome:
     replaced: list[str] = field(default_factory=list)
 
 
-def due_feeds(
-    feeds: Sequence[FeedSpec],
-    states: Mapping[str, FeedState],
-    now: datetime,
-    *,
-    ignore_interval: bool = False,
-) -> list[FeedSpec]:
-    """The feeds to poll now: new ones (never polled) and those whose time has come.
-
-    Args:
-        feeds: the configured feeds.
-        states: what the store knows of them, by URL.
-        now: the round's clock.
-        ignore_interval: also poll healthy feeds whose interval has not come
-            round (a one-off `poll --once`); failing feeds still wait out
-            their backoff, so a one-off run never hammers a broken server.
-    """
-    due = []
-    for feed in feeds:
-        state = states.get(feed.url)
-        if (
-            state is None
-            or state.next_poll is None
-            or state.next_poll <= now
-            or (ignore_interval and state.failures == 0)
-        ):
-            due.append(feed)
-    return due
-
-
-def next_wakeup(
-    feeds: Sequence[FeedSpec], states: Mapping[str, FeedState], now: datetime
-) -> datetime:
-    """When the next feed falls due (now, if one already is)."""
-    times = []
-    for feed in feeds:
-        state = states.get(feed.url)
-        if state is None or state.next_poll is None:
-            return now
-        times.append(state.next_poll)
-    return max(now, min(times)) if times else now + timedelta(minutes=30)
-
-
-def backoff_until(
-    spec: FeedSpec, failures: int, now: datetime, retry_after: float | None
-) -> datetime:
-    """When a failing feed is tried again.
-
-    interval × failures, at most a day, and never before the server's Retry-After.
-    """
-    wait = min(timedelta(seconds=spec.interval) * max(1, failures), MAX_BACKOFF)
-    if retry_after is not None:
-        wait = max(wait, timedelta(seconds=min(retry_after, MAX_BACKOFF.total_seconds())))
-    return now + wait
-
-
 async def poll_round(
     config: Config,
     sink: RoundSink,
@@ -206,12 +149,11 @@ async def poll_round(
     if only is not None:
         wanted = set(only)
         feeds = [f for f in feeds if f.url in wanted]
-    if force or only is not None:
-        todo = list(feeds)
-    else:
-        todo = due_feeds(feeds, states, started, ignore_interval=ignore_interval)
+    todo = feeds_to_poll(
+        feeds, states, started, force=force or only is not None, ignore_interval=ignore_interval
+    )
     done = 0
-    if any(_sends_a_body(states.get(spec.url)) for spec in todo):
+    if sure_to_parse(todo, states):
         parser.warm_up()
 
     async def one(spec: FeedSpec) -> _FeedOutcome:
@@ -249,13 +191,6 @@ async def poll_round(
         feeds=tuple(o.report for o in outcomes),
         new_statements=tuple(statements),
     )
-
-
-def _sends_a_body(state: FeedState | None) -> bool:
-    """Whether a feed is sure to answer with a body: new, or working and without validators."""
-    if state is None:
-        return True
-    return state.failures == 0 and state.etag is None and state.last_modified is None
 
 
 async def _poll_feed(

@@ -238,7 +238,7 @@ class StancewatchApp(App[None]):
         now = self.clock()
         next_poll = None
         if feeds and not self.read_only and self.poll_enabled and self.store is not None:
-            from sources.poll import next_wakeup
+            from sources.schedule import next_wakeup
 
             due = next_wakeup(feeds, states, now)
             # Rounds start on the minute tick, so a due feed waits for it.
@@ -428,7 +428,7 @@ class StancewatchApp(App[None]):
     def _request_due_round(self) -> None:
         if not self._requests.empty() or self._polling is not None:
             return
-        from sources.poll import due_feeds
+        from sources.schedule import due_feeds
 
         # Most minutes nothing is due: say nothing, write nothing.
         states = {s.url: s for s in self.snapshot.feeds} if self.snapshot else {}

@@ -39,6 +39,7 @@ from sources.records import FeedSpec, Outcome, Statement
 
 if TYPE_CHECKING:
     from sources.poll import FeedReport, RoundReport
+    from sources.pool import ParsePool
     from store import Store
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -259,16 +260,32 @@ def cmd_poll(ctx: Context) -> int:
             f"stancewatch: no feeds in {ctx.config_path}; add one with `stancewatch feeds add URL`"
         )
         return 0
+    from sources.pool import ParsePool
+    from sources.schedule import feeds_to_poll, sure_to_parse
+
     with ctx.open_store(readonly=False) as store:
-        asyncio.run(_poll_loop(config, store, ctx))
+        with ParsePool(timeout=max(5.0, config.settings.timeout)) as parser:
+            states = store.feed_states()
+            first = feeds_to_poll(
+                config.feeds,
+                states,
+                datetime.now(UTC),
+                force=ctx.args.all,
+                ignore_interval=ctx.args.once,
+            )
+            if sure_to_parse(first, states):
+                # The workers take ~0.3 s to start; the HTTP client's imports
+                # and set-up happen meanwhile instead of before.
+                parser.warm_up()
+            asyncio.run(_poll_loop(config, store, ctx, parser))
     return 0
 
 
-async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
+async def _poll_loop(config: Config, store: Store, ctx: Context, parser: ParsePool) -> None:
     """Poll rounds with one HTTP client and one parse pool for the whole run."""
     from sources.fetch import Fetcher
-    from sources.poll import next_wakeup, poll_round
-    from sources.pool import ParsePool
+    from sources.poll import poll_round
+    from sources.schedule import next_wakeup
 
     live = ctx.err.isatty()
     stop = asyncio.Event()
@@ -277,39 +294,38 @@ async def _poll_loop(config: Config, store: Store, ctx: Context) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
     force = ctx.args.all
-    with ParsePool(timeout=max(5.0, config.settings.timeout)) as parser:
-        async with Fetcher(config.settings) as fetcher:
-            while True:
-                progress = _progress_printer(ctx, live)
-                report = await poll_round(
-                    config,
-                    store,
-                    fetcher=fetcher,
-                    parser=parser,
-                    force=force,
-                    ignore_interval=ctx.args.once,
-                    progress=progress,
-                )
-                if live:
-                    ctx.err.write("\r\x1b[K")
-                    ctx.err.flush()
-                _print_round_summary(report, ctx)
-                if ctx.args.once:
-                    return
-                force = False
-                wake = next_wakeup(config.feeds, store.feed_states(), datetime.now(UTC))
-                # Wake at least every minute and re-read the config: a feed
-                # added to it is polled on the next round, not after the
-                # longest interval.
-                delay = min(60.0, max(1.0, (wake - datetime.now(UTC)).total_seconds()))
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
-                except TimeoutError:
-                    pass
-                if stop.is_set():
-                    ctx.say("stancewatch: stopped")
-                    return
-                config = _reload_config(ctx, config)
+    async with Fetcher(config.settings) as fetcher:
+        while True:
+            progress = _progress_printer(ctx, live)
+            report = await poll_round(
+                config,
+                store,
+                fetcher=fetcher,
+                parser=parser,
+                force=force,
+                ignore_interval=ctx.args.once,
+                progress=progress,
+            )
+            if live:
+                ctx.err.write("\r\x1b[K")
+                ctx.err.flush()
+            _print_round_summary(report, ctx)
+            if ctx.args.once:
+                return
+            force = False
+            wake = next_wakeup(config.feeds, store.feed_states(), datetime.now(UTC))
+            # Wake at least every minute and re-read the config: a feed
+            # added to it is polled on the next round, not after the
+            # longest interval.
+            delay = min(60.0, max(1.0, (wake - datetime.now(UTC)).total_seconds()))
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+            except TimeoutError:
+                pass
+            if stop.is_set():
+                ctx.say("stancewatch: stopped")
+                return
+            config = _reload_config(ctx, config)
 
 
 def _reload_config(ctx: Context, current: Config) -> Config:
