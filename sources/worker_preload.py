@@ -12,11 +12,13 @@ of from nothing (a config's own patterns are the only ones still compiled).
 The compiling itself is mostly skipped too, after the first run: the
 compiled patterns are read from `sources.extraction.pattern_cache`.
 
-Importing this module has those side effects and nothing else; no code
-calls into it.
+Importing this module has those side effects (and freezes what it loaded,
+below) and nothing else; no code calls into it.
 """
 
 from __future__ import annotations
+
+import gc
 
 import sources.fastparse  # noqa: F401 - imported for the fork server's children
 import sources.itemize  # noqa: F401
@@ -34,3 +36,8 @@ def _warm_pattern_caches() -> None:
 
 
 _warm_pattern_caches()
+# The workers forked from here never free what was loaded above: out of the
+# collector's reach, it is not traversed by every full collection in each
+# worker, nor its pages copied on write by the collector touching them (the
+# `gc.freeze` documentation's advice for servers that fork).
+gc.freeze()
