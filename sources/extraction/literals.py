@@ -399,10 +399,15 @@ class LiteralScanner(Generic[T]):
                 second.append((position, b))
             if c:
                 third.append((position, c))
-        for match in self._regex_for(low).finditer(low):
-            # Not `span(1)` and a slice: a tuple and a slice object fewer per literal.
-            position = match.start(1)
-            a, b, c = table[match[1]]
+        # `split` rather than `finditer`: no match object per literal, and no
+        # method calls on one. The pieces alternate: the text up to a match,
+        # then the literal it looked ahead at; each match consumed exactly one
+        # character, the one before its literal, so positions add up.
+        pieces = self._regex_for(low).split(low)
+        position = 0
+        for index in range(1, len(pieces), 2):
+            position += len(pieces[index - 1]) + 1
+            a, b, c = table[pieces[index]]
             if a:
                 first.append((position, a))
             if b:
