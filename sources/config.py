@@ -17,15 +17,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import platformdirs
-import tomlkit
-from tomlkit.items import AoT, Table
 
 from sources.errors import ConfigError
 from sources.records import ActorSpec, FeedSpec, PersonSpec, Settings, TopicSpec
+
+if TYPE_CHECKING:  # tomlkit is imported where the config is written, not by every command
+    import tomlkit
+    from tomlkit.items import AoT
 
 APP_NAME = "stancewatch"
 CONFIG_ENV = "STANCEWATCH_CONFIG"
@@ -607,6 +609,8 @@ def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
     Validation runs on the new text before anything is written, so an edit
     can never leave behind a config the program refuses to start on.
     """
+    import tomlkit
+
     try:
         original = path.read_text("utf-8")
     except OSError as exc:
@@ -628,6 +632,8 @@ def _edit(path: Path, change: Callable[[tomlkit.TOMLDocument], None]) -> Config:
 
 
 def _feeds_array(document: tomlkit.TOMLDocument) -> AoT:
+    from tomlkit.items import AoT
+
     feeds = document.get("feeds")
     if feeds is None:
         feeds = AoT([])
@@ -664,6 +670,8 @@ def add_feeds(path: Path, new_feeds: Sequence[FeedSpec]) -> tuple[list[FeedSpec]
             added.append(feed)
 
     def change(document: tomlkit.TOMLDocument) -> None:
+        import tomlkit
+
         feeds = _feeds_array(document)
         for feed in added:
             table = tomlkit.table()
@@ -695,6 +703,8 @@ def remove_feed(path: Path, url: str) -> FeedSpec:
         )
 
     def change(document: tomlkit.TOMLDocument) -> None:
+        from tomlkit.items import Table
+
         feeds = _feeds_array(document)
         for index, table in enumerate(feeds):
             if (

@@ -15,7 +15,6 @@ module's asyncio and threads.
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import pickle
 import queue
@@ -238,6 +237,8 @@ class ParsePool:
         if refused is not None:
             return refused  # no worker needed, and no 20 MiB through a pipe
         task: Task = (bytes(body), tuple(header_map(headers).items()), url, now, job)
+        import asyncio  # here: a command starts the workers before it loads asyncio
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._threads, self._run, task)
 

@@ -9,7 +9,6 @@ Every error the user can act on is one line on stderr and a non-zero exit:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import io
 import os
@@ -274,15 +273,19 @@ def cmd_poll(ctx: Context) -> int:
                 ignore_interval=ctx.args.once,
             )
             if sure_to_parse(first, states):
-                # The workers take ~0.3 s to start; the HTTP client's imports
-                # and set-up happen meanwhile instead of before.
+                # The workers take ~0.3 s to start; asyncio, the HTTP client's
+                # imports and its set-up happen meanwhile instead of before.
                 parser.warm_up()
+            import asyncio
+
             asyncio.run(_poll_loop(config, store, ctx, parser))
     return 0
 
 
 async def _poll_loop(config: Config, store: Store, ctx: Context, parser: ParsePool) -> None:
     """Poll rounds with one HTTP client and one parse pool for the whole run."""
+    import asyncio
+
     from sources.fetch import Fetcher
     from sources.poll import poll_round
     from sources.schedule import next_wakeup
