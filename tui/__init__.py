@@ -10,6 +10,13 @@ def main() -> int:
     command line had each worker load asyncio, the config code and their
     dependencies (~0.1 s of CPU) before its first parse.
     """
+    import gc
+
     from tui.cli import main as run
 
-    return run()
+    code = run()
+    # Everything still alive is freed at exit anyway; frozen, it is skipped
+    # by the interpreter's final collection, which otherwise traverses it all
+    # first: after a cold poll round, 86 -> 29 ms from here to the exit.
+    gc.freeze()
+    return code
