@@ -86,9 +86,9 @@ def test_a_second_run_builds_the_extractor_from_the_file_with_the_same_results(
 def test_a_damaged_or_foreign_file_is_ignored_and_replaced(tmp_path: Path) -> None:
     first = _run(tmp_path)
     path = _cache_file(tmp_path)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    damaged_data = bytearray(path.read_bytes())
+    damaged_data[len(damaged_data) // 2] ^= 0xFF
+    path.write_bytes(bytes(damaged_data))
     damaged = _run(tmp_path)
     assert damaged["loaded"] == 0
     assert damaged["unequal"] == []
@@ -135,3 +135,45 @@ def test_patterns_and_facts_round_trip_in_this_process() -> None:
     assert pattern_cache.remembered("test-fact", key, 0, compute) == ("kyiv", "moscow")
     assert pattern_cache.remembered("test-fact", key, 0, compute) == ("kyiv", "moscow")
     assert len(calls) == 1
+
+
+_PRUNE = r"""
+import json, sys
+from sources.extraction import pattern_cache
+
+pattern_cache._MAX_BYTES = int(sys.argv[1])
+loaded = pattern_cache._from_file
+pattern_cache.compiled(r"only (?:this|that) run " + sys.argv[1], 0)  # new: a save writes
+pattern_cache.save()
+print(json.dumps({"loaded": loaded}))
+"""
+
+
+def test_a_file_past_its_size_keeps_only_what_the_saving_process_used(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+
+    def prune_run(max_bytes: int) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", _PRUNE, str(max_bytes)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        loaded: int = json.loads(done.stdout)["loaded"]
+        return loaded
+
+    full = _run(tmp_path)  # the default extractor's patterns, and the import's
+    size = _cache_file(tmp_path).stat().st_size
+    complete = prune_run(1 << 40)
+    assert complete > full["kept"]
+    assert _cache_file(tmp_path).stat().st_size > size  # one more pattern, nothing dropped
+    prune_run(1)  # this process used only the import's patterns and its own
+    assert _cache_file(tmp_path).stat().st_size < size * 0.8
+    again = _run(tmp_path)
+    assert 0 < again["loaded"] < complete
+    assert again["learnt"], "the default extractor's patterns should have been dropped"
+    assert again["found"] == full["found"]

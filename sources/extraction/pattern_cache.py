@@ -45,8 +45,10 @@ Key = tuple[str, str, int]
 _HEADER = b"stancewatch pattern cache 1\n"
 _DIGEST_SIZE = 32
 _MAX_ENTRIES = 5000
-"""Past this, a save keeps only what the saving process used: configs come
-and go, and the file should not grow with every one of them."""
+_MAX_BYTES = 32 * 1024 * 1024
+"""Past either, a save keeps only what the saving process used: configs come
+and go (one with 5,000 extra aliases adds ~1.2 MB), and the file should not
+grow with every one of them."""
 _PROBE = (r"(?P<word>\w+)(?=\s)|[a-zé]{2,}(?-i:X)|(?:ab)*?\b\d{2}$", re.IGNORECASE)
 """Named and numbered groups, a lookahead, a local flag, classes and repeats."""
 
@@ -204,6 +206,9 @@ def save() -> None:
         entries = {key: value for key, value in entries.items() if key in _used}
     try:
         body = marshal.dumps(entries)
+        if len(body) > _MAX_BYTES and len(entries) > len(_used):
+            entries = {key: value for key, value in entries.items() if key in _used}
+            body = marshal.dumps(entries)
     except ValueError:  # something not marshal-able slipped in: keep no file
         return
     digest = hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest()
