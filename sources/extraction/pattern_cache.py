@@ -15,7 +15,9 @@ they still build exactly what `re.compile` builds, on a probe pattern
 the file is missing, damaged or written by another Python, everything is
 computed as before. The file is only rewritten when a process learnt
 something new (`save`), and atomically, so two processes racing cost a write
-and nothing else.
+and nothing else. The file is the user's own, like the config: its digest
+catches damage (a cut-short write, a flipped bit), not a forger with write
+access to the user's files.
 """
 
 from __future__ import annotations
