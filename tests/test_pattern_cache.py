@@ -45,10 +45,11 @@ print(json.dumps({
 """
 
 
-def _run(cache_home: Path) -> dict[str, Any]:
+def _python(script: str, cache_home: Path, *args: str) -> dict[str, Any]:
+    """The JSON a fresh process running `script` prints, with its cache in `cache_home`."""
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
     done = subprocess.run(
-        [sys.executable, "-c", _RUN],
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -59,6 +60,10 @@ def _run(cache_home: Path) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
+
+
+def _run(cache_home: Path) -> dict[str, Any]:
+    return _python(_RUN, cache_home)
 
 
 def _cache_file(cache_home: Path) -> Path:
@@ -150,20 +155,8 @@ print(json.dumps({"loaded": loaded}))
 
 
 def test_a_file_past_its_size_keeps_only_what_the_saving_process_used(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
-
     def prune_run(max_bytes: int) -> int:
-        done = subprocess.run(
-            [sys.executable, "-c", _PRUNE, str(max_bytes)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        loaded: int = json.loads(done.stdout)["loaded"]
+        loaded: int = _python(_PRUNE, tmp_path, str(max_bytes))["loaded"]
         return loaded
 
     full = _run(tmp_path)  # the default extractor's patterns, and the import's
