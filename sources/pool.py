@@ -265,8 +265,12 @@ class ParsePool:
         imports the parser and builds an extractor first). Started while the
         round's first feeds are still being fetched, that second is off the
         round's critical path. A round that then parses nothing has paid for
-        it, so callers warm up only when some feed will send a body.
+        it, so callers warm up only when some feed will send a body. Once every
+        worker has been started, it does nothing (a command may warm the pool
+        before its first round, which warms it again).
         """
+        if all(slot.process is not None for slot in self._slots):
+            return
         for _ in self._slots:
             if self._closed:
                 return
